@@ -1,0 +1,97 @@
+"""The frozen, validated configuration of a pruning run; the launcher's flags mirror it."""
+import dataclasses
+from typing import Optional
+
+from tfprune import rewinding, schedules
+from tfprune.datasets import registry as datasets
+from tfprune.models import registry as models
+from tfprune.pruning import registry as pruning
+
+
+def _field(default, help_text, choices=None):
+    return dataclasses.field(default=default, metadata={"help": help_text, "choices": choices})
+
+
+def choices(field):
+    """The valid values of a config field, or None when any value of its type goes."""
+    valid = field.metadata.get("choices")
+    return list(valid() if callable(valid) else valid) if valid else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Everything that decides a run; written resolved to `<workdir>/config.json`."""
+
+    method: str = _field("lrr", "How a pruned round restarts: lrr (keep trained weights, replay "
+                         "the LR schedule), imp (rewind weights to the rewind point), ft "
+                         "(keep weights, fixed small LR).", rewinding.names)
+    model: str = _field("convnet", "Model architecture from the model registry.", models.names)
+    width: Optional[float] = _field(None, "Model width: a multiplier for most models, the one "
+                                    "uniform channel count for resnet18 (default: the standard "
+                                    "model).")
+    dataset: str = _field(datasets.DEFAULT, "Dataset from the dataset registry (mnist1d is "
+                          "generated offline).", datasets.names)
+    data_dir: Optional[str] = _field(None, "Folder of TFDS data or of tiny-imagenet-200.")
+    download: bool = _field(True, "Let TFDS download a missing dataset into --data_dir.")
+    rounds: int = _field(5, "Pruning rounds after the dense round 0 (density 0.8^rounds at "
+                         "the default --prune_fraction).")
+    epochs: int = _field(12, "Training epochs per round (the paper: 150).")
+    warmup_epochs: int = _field(1, "Epochs of linear LR warm-up at the start of each round "
+                                "(the paper: 10).")
+    schedule: str = _field("step", "LR schedule of a round after warm-up: step (x0.1 at 70/150 "
+                           "and 130/150 of the round) or cosine.", schedules.RoundSchedule.KINDS)
+    lr: float = _field(0.1, "Peak learning rate of SGD.")
+    finetune_lr: Optional[float] = _field(None, "Fixed LR of --method=ft rounds (default: the "
+                                          "schedule's final LR, lr/100).")
+    momentum: float = _field(0.9, "SGD momentum.")
+    weight_decay: float = _field(5e-4, "Weight decay (decoupled, scaled by the LR).")
+    batch_size: int = _field(128, "Global batch size.")
+    prune_fraction: float = _field(0.2, "Fraction of the remaining weights pruned each round.")
+    pruning: str = _field(pruning.DEFAULT, "Pruning strategy from the pruning registry.",
+                          pruning.names)
+    ignore_layers: tuple = _field((), "Conv/dense layer names never pruned (comma-separated).")
+    rewind_epoch: int = _field(1, "IMP's rewind point: the state after this many epochs of the "
+                               "dense round 0 (0 = initialization).")
+    eval_every: int = _field(0, "Evaluate on the test set every N epochs (0: only at the end "
+                             "of each round).")
+    seed: int = _field(0, "Seed of the initialization, data order and random pruning.")
+    workdir: Optional[str] = _field(None, "Run directory (default: runs/<method>).")
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            valid = choices(f)
+            if valid and getattr(self, f.name) not in valid:
+                raise ValueError(f"--{f.name}={getattr(self, f.name)!r} is not valid; "
+                                 f"valid: {', '.join(valid)}")
+        positive = ("rounds", "epochs", "batch_size") if self.rounds else ("epochs", "batch_size")
+        for name in positive + ("lr",):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
+        checks = [
+            (self.rounds >= 0, "--rounds must be >= 0"),
+            (0 < self.prune_fraction < 1, "--prune_fraction must be in (0, 1)"),
+            (0 <= self.warmup_epochs <= self.epochs, "--warmup_epochs must be in [0, --epochs]"),
+            (0 <= self.rewind_epoch < self.epochs, "--rewind_epoch must be in [0, --epochs)"),
+            (0 <= self.momentum < 1, "--momentum must be in [0, 1)"),
+            (self.weight_decay >= 0, "--weight_decay must be >= 0"),
+            (self.eval_every >= 0, "--eval_every must be >= 0"),
+            (self.width is None or self.width > 0, "--width must be positive"),
+            (self.finetune_lr is None or self.finetune_lr > 0, "--finetune_lr must be positive"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        if self.workdir is None:
+            object.__setattr__(self, "workdir", f"runs/{self.method}")
+        object.__setattr__(self, "ignore_layers", tuple(self.ignore_layers))
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(known)}")
+        return cls(**values)

@@ -1,0 +1,45 @@
+"""Registry of the dataset loaders by name."""
+from typing import Callable, Dict
+
+from tfprune.datasets import mnist1d, tfds_image, tiny_imagenet
+from tfprune.datasets.base import Data
+
+DEFAULT = "mnist1d"
+
+# name -> loader(batch_size, seed, data_dir, download) -> Data
+_LOADERS: Dict[str, Callable[..., Data]] = {
+    "mnist1d": mnist1d.load,
+    "mnist": tfds_image.load_mnist,
+    "cifar10": tfds_image.load_cifar10,
+    "cifar100": tfds_image.load_cifar100,
+    "tiny_imagenet": tiny_imagenet.load,
+}
+
+
+def names() -> list:
+    """Returns the registered dataset names."""
+    return list(_LOADERS)
+
+
+def get(
+    name: str, *, batch_size: int, seed: int = 0, data_dir=None, download: bool = False
+) -> Data:
+    """Builds the dataset `name`.
+
+    Args:
+        name: A registered name, see `names()`.
+        batch_size: Examples per batch.
+        seed: Seed of the training shuffle order and augmentation.
+        data_dir: Where the data lives on disk (TFDS data_dir, or the folder holding
+            tiny-imagenet-200); ignored by `mnist1d`.
+        download: Whether TFDS datasets may be downloaded when missing.
+
+    Returns:
+        The `Data` bundle.
+
+    Raises:
+        ValueError: `name` is not registered.
+    """
+    if name not in _LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(_LOADERS)}")
+    return _LOADERS[name](batch_size, seed=seed, data_dir=data_dir, download=download)

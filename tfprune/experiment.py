@@ -1,0 +1,116 @@
+"""The pruning loop: train dense, then prune, restart and retrain, round after round."""
+import math
+import time
+
+import numpy as np
+from absl import logging
+
+from tfprune import callbacks as cb
+from tfprune import masking, rewinding, schedules, summaries
+from tfprune.backend import keras, tf
+from tfprune.datasets import registry as datasets
+from tfprune.mask import Mask
+from tfprune.models import registry as models
+from tfprune.pruning import registry as pruning
+from tfprune.rundir import RunDir
+
+
+def load_data(config, r):
+    """The data of round `r`: its own shuffle seed, so a resumed round sees the same order."""
+    return datasets.get(config.dataset, batch_size=config.batch_size, seed=config.seed * 1000 + r,
+                        data_dir=config.data_dir, download=config.download)
+
+
+def build_model(config, data):
+    """The wrapped, compiled model at its seeded initialization."""
+    keras.utils.set_random_seed(config.seed)
+    width = config.width
+    if width is not None and float(width).is_integer():
+        width = int(width)
+    model = masking.wrap(models.get(config.model, data.input_shape, data.num_classes, width),
+                         ignore=config.ignore_layers)
+    schedule = schedules.RoundSchedule(
+        config.lr, steps_per_epoch=math.ceil(data.train_size / config.batch_size),
+        epochs=config.epochs, warmup_epochs=config.warmup_epochs, kind=config.schedule,
+        finetune_lr=config.finetune_lr)
+    optimizer = keras.optimizers.SGD(schedule, momentum=config.momentum,
+                                     weight_decay=config.weight_decay or None)
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def next_mask(config, r, kernels, mask):
+    """The mask of round `r` (>= 1): prune the previous round's trained kernels."""
+    strategy = pruning.get(config.pruning)
+    return strategy(kernels, mask, config.prune_fraction, np.random.default_rng([config.seed, r]))
+
+
+def run(config):
+    """Runs (or resumes) every round of `config`; returns the metrics of each round.
+
+    Rounds already complete in `config.workdir` are not trained again.
+    """
+    run_dir = RunDir(config.workdir)
+    run_dir.write_config(config.to_dict())
+    method = rewinding.get(config.method)
+    done = run_dir.completed_rounds()
+    data = load_data(config, len(done))
+    model = build_model(config, data)
+    if done:
+        logging.info("resuming %s after round %d", config.workdir, done[-1])
+        cb.restore_state(model, run_dir.checkpoint_prefix(done[-1]))
+        masking.set_masks(model, run_dir.mask(done[-1]))
+    results = [run_dir.metrics(r) for r in done]
+    writer = tf.summary.create_file_writer(config.workdir)
+    for r in range(len(done), config.rounds + 1):
+        if r > len(done):
+            data = load_data(config, r)
+        results.append(train_round(config, method, run_dir, model, data, writer, r))
+    writer.close()
+    return results
+
+
+def train_round(config, method, run_dir, model, data, writer, r):
+    """Prunes (r >= 1), restarts as `method` says, trains, evaluates and saves round `r`."""
+    start = time.perf_counter()
+    if r == 0:
+        mask = Mask.ones_like(masking.get_kernels(model))
+        restart = [cb.RestartSchedule(), cb.SaveRewindPoint(run_dir.rewind_prefix,
+                                                             config.rewind_epoch)]
+        initial_epoch = 0
+    else:
+        mask = next_mask(config, r, masking.get_kernels(model), masking.get_masks(model))
+        restart = method.callbacks(run_dir.rewind_prefix)
+        initial_epoch = method.initial_epoch(config.rewind_epoch)
+    masking.set_masks(model, mask)
+    prefix = f"[round {r}/{config.rounds} density {mask.density:.4f}] "
+    eval_kwargs = {}
+    if config.eval_every:
+        eval_kwargs = dict(validation_data=data.test, validation_freq=config.eval_every)
+    history = model.fit(
+        data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
+        callbacks=restart + [cb.KeepMasks(), cb.Progress(prefix),
+                             summaries.EpochSummaries(writer, r * config.epochs)],
+        **eval_kwargs)
+    test = model.evaluate(data.test, verbose=0, return_dict=True)
+    metrics = {
+        "round": r,
+        "method": config.method,
+        "density": mask.density,
+        "layer_densities": mask.layer_densities(),
+        "test_accuracy": float(test["accuracy"]),
+        "test_loss": float(test["loss"]),
+        "train_loss": float(history.history["loss"][-1]),
+        "train_accuracy": float(history.history["accuracy"][-1]),
+        "epochs": config.epochs - initial_epoch,
+        "seconds": time.perf_counter() - start,
+    }
+    run_dir.save_round(r, mask, masking.get_kernels(model),
+                       lambda prefix: cb.save_state(model, prefix), metrics)
+    summaries.write_round(writer, metrics)
+    logging.info("%stest_accuracy=%.4f test_loss=%.4f train_loss=%.4f (%.1fs)", prefix,
+                 metrics["test_accuracy"], metrics["test_loss"], metrics["train_loss"],
+                 metrics["seconds"])
+    return metrics

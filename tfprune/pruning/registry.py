@@ -1,0 +1,50 @@
+"""Explicit name -> function registry of the pruning strategies."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from tfprune.mask import Mask
+from tfprune.pruning import (global_magnitude, layerwise_magnitude, random_balanced,
+                             random_erk, random_global, random_uniform)
+
+Strategy = Callable[[Mapping[str, np.ndarray], Mask, float, np.random.Generator], Mask]
+
+DEFAULT = "global_magnitude"
+
+_STRATEGIES: dict[str, Strategy] = {
+    "global_magnitude": global_magnitude.prune,
+    "layerwise_magnitude": layerwise_magnitude.prune,
+    "random_uniform": random_uniform.prune,
+    "random_global": random_global.prune,
+    "random_erk": random_erk.prune,
+    "random_balanced": random_balanced.prune,
+}
+
+
+def names() -> list[str]:
+    """Registered strategy names, default first.
+
+    Example:
+      >>> names()[0]
+      'global_magnitude'
+    """
+    return list(_STRATEGIES)
+
+
+def get(name: str) -> Strategy:
+    """The strategy function registered under ``name``.
+
+    Raises:
+      ValueError: unknown name; the message lists the valid ones.
+
+    Example:
+      >>> w = {"a": np.linspace(1, 100, 100)}
+      >>> get("global_magnitude")(w, Mask.ones_like(w), 0.2, np.random.default_rng(0)).density
+      0.8
+    """
+    try:
+        return _STRATEGIES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown pruning strategy {name!r}; valid: {', '.join(_STRATEGIES)}") from None

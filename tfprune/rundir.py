@@ -1,0 +1,105 @@
+"""The run directory: the contract that resumption, reports and notebooks read.
+
+    <workdir>/config.json            the resolved configuration
+    <workdir>/rewind/                checkpoint of the rewind point (IMP)
+    <workdir>/round_XX/mask.npz      0/1 mask of each prunable kernel
+    <workdir>/round_XX/kernels.npz   trained prunable kernels, same keys
+    <workdir>/round_XX/checkpoint/   full model + optimizer state at the end
+    <workdir>/round_XX/metrics.json  written last: its presence marks the round complete
+    <workdir>/results.csv            one row per completed round
+"""
+import csv
+import io
+import os
+
+from tfprune import files
+from tfprune.mask import Mask
+
+RESULT_COLUMNS = ("round", "density", "test_accuracy", "test_loss", "train_loss", "seconds")
+
+
+class RunDir:
+    """Paths and checked reads/writes of one run directory."""
+
+    def __init__(self, root):
+        self.root = os.fspath(root)
+
+    @property
+    def config_path(self):
+        return os.path.join(self.root, "config.json")
+
+    @property
+    def results_path(self):
+        return os.path.join(self.root, "results.csv")
+
+    @property
+    def rewind_prefix(self):
+        return os.path.join(self.root, "rewind", "ckpt")
+
+    def round_dir(self, r):
+        return os.path.join(self.root, f"round_{r:02d}")
+
+    def checkpoint_prefix(self, r):
+        return os.path.join(self.round_dir(r), "checkpoint", "ckpt")
+
+    def is_complete(self, r):
+        return os.path.exists(os.path.join(self.round_dir(r), "metrics.json"))
+
+    def completed_rounds(self):
+        """The rounds 0, 1, ... that are complete, stopping at the first gap."""
+        r = 0
+        while self.is_complete(r):
+            r += 1
+        return list(range(r))
+
+    def is_run(self):
+        return os.path.exists(self.config_path)
+
+    # Configuration.
+    def read_config(self):
+        return files.read_json(self.config_path)
+
+    def write_config(self, config):
+        """Writes `config` (a dict); an existing different one is refused, naming the keys."""
+        if self.is_run():
+            old = self.read_config()
+            differing = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
+            if differing:
+                details = ", ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in differing)
+                raise ValueError(f"{self.root} holds a run with another configuration ({details}); "
+                                 "use another --workdir")
+            return
+        if os.path.isdir(self.root) and os.listdir(self.root):
+            raise ValueError(f"{self.root} is not empty and not a run directory; "
+                             "use another --workdir")
+        files.write_json(self.config_path, config)
+
+    # Rounds.
+    def save_round(self, r, mask, kernels, write_checkpoint, metrics):
+        """Writes a round's files; metrics.json last, so a crash leaves it incomplete."""
+        folder = self.round_dir(r)
+        os.makedirs(folder, exist_ok=True)
+        mask.save(os.path.join(folder, "mask.npz"))
+        files.save_arrays(os.path.join(folder, "kernels.npz"), kernels)
+        with files.atomic_path(os.path.dirname(self.checkpoint_prefix(r))) as tmp:
+            write_checkpoint(os.path.join(tmp, "ckpt"))
+        files.write_json(os.path.join(folder, "metrics.json"), metrics)
+        self.write_results()
+
+    def mask(self, r):
+        return Mask.load(os.path.join(self.round_dir(r), "mask.npz"))
+
+    def kernels(self, r):
+        return files.load_arrays(os.path.join(self.round_dir(r), "kernels.npz"))
+
+    def metrics(self, r):
+        return files.read_json(os.path.join(self.round_dir(r), "metrics.json"))
+
+    def write_results(self):
+        """Rewrites results.csv from the metrics of every completed round."""
+        out = io.StringIO()
+        writer = csv.DictWriter(out, RESULT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for r in self.completed_rounds():
+            writer.writerow(self.metrics(r))
+        files.write_text(self.results_path, out.getvalue())
