@@ -11,12 +11,12 @@ from tfprune.backend import keras, tf
 from tfprune.datasets import registry as datasets
 from tfprune.mask import Mask
 from tfprune.models import registry as models
-from tfprune.pruning import registry as pruning
 from tfprune.rundir import RunDir
 
 
 def load_data(config, r):
     """The data of round `r`: its own shuffle seed, so a resumed round sees the same order."""
+    keras.utils.set_random_seed(config.seed)  # tf.data's seeds combine with the global seed
     return datasets.get(config.dataset, batch_size=config.batch_size, seed=config.seed * 1000 + r,
                         data_dir=config.data_dir, download=config.download)
 
@@ -39,12 +39,6 @@ def build_model(config, data):
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     return model
-
-
-def next_mask(config, r, kernels, mask):
-    """The mask of round `r` (>= 1): prune the previous round's trained kernels."""
-    strategy = pruning.get(config.pruning)
-    return strategy(kernels, mask, config.prune_fraction, np.random.default_rng([config.seed, r]))
 
 
 def run(config):
@@ -81,7 +75,8 @@ def train_round(config, method, run_dir, model, data, writer, r):
                                                              config.rewind_epoch)]
         initial_epoch = 0
     else:
-        mask = next_mask(config, r, masking.get_kernels(model), masking.get_masks(model))
+        mask = masking.prune(model, config.prune_fraction, config.pruning,
+                             np.random.default_rng([config.seed, r]))
         restart = method.callbacks(run_dir.rewind_prefix)
         initial_epoch = method.initial_epoch(config.rewind_epoch)
     masking.set_masks(model, mask)

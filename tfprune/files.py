@@ -76,11 +76,18 @@ def save_arrays(path, arrays):
 
 
 def load_arrays(path):
-    """Reads an .npz into {name: array}; a missing or corrupt file is an error naming it."""
+    """Reads an .npz into {name: array}; a missing or corrupt file is a one-line error naming it."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"missing file {path}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not hasattr(data, "files"):
+            raise ValueError("a single .npy array, not an .npz archive")
+        with data:
             return {key: data[key] for key in data.files}
-    except FileNotFoundError:
-        raise FileNotFoundError(f"missing file {path}") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise ValueError(f"corrupt array file {path}: {e}") from None
+    except (PermissionError, IsADirectoryError):
+        raise
+    except Exception as e:  # zipfile.BadZipFile, EOFError, zlib.error, ...
+        text = " ".join(str(e).split())
+        raise ValueError(f"cannot read array file {path}: {type(e).__name__}: {text}") from e

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import os
-import uuid
-import zipfile
 from collections.abc import Iterator, Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from tfprune import files
 
 
 class Mask(Mapping):
@@ -173,22 +173,7 @@ class Mask(Mapping):
         Example:
           >>> Mask({"conv/kernel": [1, 0]}).save("/tmp/mask.npz")
         """
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
-        try:
-            with open(tmp, "xb") as f:
-                with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
-                    for k in sorted(self._arrays):  # like np.savez, without kwarg clashes
-                        with zf.open(k + ".npy", "w", force_zip64=True) as member:
-                            np.lib.format.write_array(member, self._arrays[k], allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        files.save_arrays(path, self._arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Mask:
@@ -203,22 +188,8 @@ class Mask(Mapping):
           >>> Mask.load("/tmp/mask.npz")["conv/kernel"]
           array([ True, False])
         """
-        path = os.fspath(path)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"mask file not found: {path}")
+        arrays = files.load_arrays(path)
         try:
-            data = np.load(path, allow_pickle=False)
-            if not hasattr(data, "files"):
-                raise ValueError("a single .npy array, not an .npz archive")
-            with data:
-                arrays = {k: data[k] for k in data.files}
             return cls(arrays)
-        except (PermissionError, IsADirectoryError):
-            raise
-        except Exception as e:  # zipfile.BadZipFile, EOFError, zlib.error, ...
-            raise ValueError(f"cannot read mask file {path}: {_one_line(e)}") from e
-
-
-def _one_line(e: BaseException) -> str:
-    text = " ".join(str(e).split())
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+        except ValueError as e:
+            raise ValueError(f"cannot read mask file {os.fspath(path)}: {e}") from None

@@ -11,6 +11,7 @@ from tensorflow_model_optimization.python.core.sparsity.keras.pruning_wrapper im
 
 from tfprune.backend import keras, tf, tfmot
 from tfprune.mask import Mask
+from tfprune.pruning import registry as pruning
 
 PRUNABLE_TYPES = (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D,
                   keras.layers.Conv3D)
@@ -107,6 +108,21 @@ def apply_masks(model):
             wrapper.pruning_step.assign(0)
         for weight, mask, _ in wrapper.pruning_vars:
             weight.assign(weight * tf.cast(mask, weight.dtype))
+
+
+def prune(model, fraction=0.2, strategy=pruning.DEFAULT, rng=None):
+    """Prunes `fraction` of the surviving weights of `model` in place; returns the new mask.
+
+    Args:
+        model: a model made by `wrap`.
+        fraction: fraction of the currently kept weights to remove.
+        strategy: a name from the pruning registry (global magnitude by default).
+        rng: a `np.random.Generator` for the random strategies (default: seeded 0).
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    mask = pruning.get(strategy)(get_kernels(model), get_masks(model), fraction, rng)
+    set_masks(model, mask)
+    return mask
 
 
 def strip(model):

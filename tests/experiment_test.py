@@ -1,0 +1,118 @@
+"""End-to-end tests of the pruning loop on the embedded dataset (tiny budgets)."""
+import csv
+import os
+
+import numpy as np
+import pytest
+
+from tfprune import experiment
+from tfprune.config import Config
+from tfprune.mask import Mask
+from tfprune.rundir import RunDir
+
+ROUNDS = 2
+
+
+def config(workdir, method, **overrides):
+    values = dict(method=method, rounds=ROUNDS, epochs=2, warmup_epochs=1, rewind_epoch=1,
+                  workdir=str(workdir), download=False)
+    return Config(**(values | overrides))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    return {m: (experiment.run(config(root / m, m)), RunDir(root / m)) for m in ("lrr", "imp", "ft")}
+
+
+@pytest.mark.parametrize("method", ["lrr", "imp", "ft"])
+def test_every_contract_file_is_written(runs, method):
+    results, run_dir = runs[method]
+    assert [m["round"] for m in results] == list(range(ROUNDS + 1))
+    assert Config.from_dict(run_dir.read_config()).method == method
+    assert os.path.exists(run_dir.rewind_prefix + ".index")
+    for r in range(ROUNDS + 1):
+        folder = run_dir.round_dir(r)
+        for name in ("mask.npz", "kernels.npz", "metrics.json", "checkpoint/ckpt.index"):
+            assert os.path.exists(os.path.join(folder, name)), (r, name)
+        metrics = run_dir.metrics(r)
+        for key in ("round", "density", "test_accuracy", "test_loss", "train_loss", "epochs",
+                    "seconds"):
+            assert key in metrics
+        assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    with open(run_dir.results_path) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(row["round"]) for row in rows] == list(range(ROUNDS + 1))
+    assert float(rows[-1]["test_accuracy"]) == pytest.approx(results[-1]["test_accuracy"])
+
+
+@pytest.mark.parametrize("method", ["lrr", "imp", "ft"])
+def test_masks_nested_density_and_exact_zeros(runs, method):
+    _, run_dir = runs[method]
+    previous = None
+    for r in range(ROUNDS + 1):
+        mask, kernels = run_dir.mask(r), run_dir.kernels(r)
+        total = mask.num_weights
+        assert abs(mask.num_kept - total * 0.8 ** r) <= 2.5
+        assert run_dir.metrics(r)["density"] == pytest.approx(mask.density)
+        if previous is not None:
+            assert mask.is_subset_of(previous)
+        for key, m in mask.items():
+            assert np.all(kernels[key][~m] == 0.0), (r, key)
+            assert np.count_nonzero(kernels[key][m]) > 0.99 * m.sum()
+        previous = mask
+
+
+def test_round_zero_is_the_same_dense_run_for_every_method(runs):
+    first = {m: runs[m][1].metrics(0) for m in runs}
+    assert first["lrr"]["test_loss"] == pytest.approx(first["imp"]["test_loss"], rel=1e-5)
+    assert first["lrr"]["test_loss"] == pytest.approx(first["ft"]["test_loss"], rel=1e-5)
+    assert runs["lrr"][1].mask(1) == runs["imp"][1].mask(1)  # pruned from the same weights
+
+
+def test_imp_rounds_skip_to_the_rewind_point(runs):
+    assert [m["epochs"] for m in runs["imp"][0]] == [2, 1, 1]
+    assert [m["epochs"] for m in runs["lrr"][0]] == [2, 2, 2]
+
+
+def test_a_completed_run_is_not_trained_again(runs):
+    _, run_dir = runs["lrr"]
+    before = {r: os.path.getmtime(os.path.join(run_dir.round_dir(r), "metrics.json"))
+              for r in range(ROUNDS + 1)}
+    again = experiment.run(Config.from_dict(run_dir.read_config()))
+    assert [m["test_loss"] for m in again] == [run_dir.metrics(r)["test_loss"]
+                                               for r in range(ROUNDS + 1)]
+    assert before == {r: os.path.getmtime(os.path.join(run_dir.round_dir(r), "metrics.json"))
+                      for r in range(ROUNDS + 1)}
+
+
+def test_resume_after_a_lost_round_trains_only_that_round(runs, tmp_path):
+    import shutil
+    _, source = runs["imp"]
+    workdir = tmp_path / "imp"
+    shutil.copytree(source.root, workdir)
+    shutil.rmtree(RunDir(workdir).round_dir(ROUNDS))
+    results = experiment.run(config(workdir, "imp"))
+    run_dir = RunDir(workdir)
+    assert [m["round"] for m in results] == list(range(ROUNDS + 1))
+    assert run_dir.mask(ROUNDS) == source.mask(ROUNDS)
+    assert results[-1]["test_accuracy"] == pytest.approx(source.metrics(ROUNDS)["test_accuracy"],
+                                                         abs=0.05)
+
+
+def test_a_workdir_with_another_configuration_is_refused(runs):
+    _, run_dir = runs["lrr"]
+    with pytest.raises(ValueError, match="epochs: 2 -> 3"):
+        experiment.run(config(run_dir.root, "lrr", epochs=3))
+
+
+def test_a_foreign_nonempty_folder_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not a run directory"):
+        experiment.run(config(tmp_path, "lrr"))
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+
+
+def test_masks_load_back_as_mask_objects(runs):
+    assert isinstance(runs["lrr"][1].mask(1), Mask)

@@ -1,0 +1,166 @@
+"""Tests of fixed masks in tfmot wrappers and of the IMP/LRR/mask callbacks."""
+import numpy as np
+import pytest
+
+import tfprune
+from tfprune import callbacks as cb
+from tfprune import masking
+from tfprune.backend import keras, tf
+from tfprune.mask import Mask
+
+STEPS = 4  # batches per epoch of `data()`
+
+
+def tiny_model():
+    inputs = keras.Input((8, 1), name="input")
+    x = keras.layers.Conv1D(6, 3, use_bias=False, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.ReLU(name="relu")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    outputs = keras.layers.Dense(3, name="fc")(x)
+    return keras.Model(inputs, outputs)
+
+
+def data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(32, 8, 1)).astype("float32")
+    y = rng.integers(0, 3, size=32)
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+
+
+def compiled(weight_decay=1e-2, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = masking.wrap(tiny_model())
+    schedule = tfprune.RoundSchedule(0.1, steps_per_epoch=STEPS, epochs=3, warmup_epochs=1)
+    model.compile(keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=weight_decay),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+class Probe(keras.callbacks.Callback):
+    """Records `fn(model)` when training begins (after the callbacks before it)."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+        self.value = None
+
+    def on_train_begin(self, logs=None):
+        self.value = self.fn(self.model)
+
+
+def values(variables):
+    return [v.numpy().copy() for v in variables]
+
+
+def test_wrap_names_every_conv_and_dense_kernel():
+    model = masking.wrap(tiny_model())
+    assert list(masking.get_kernels(model)) == ["conv/kernel", "fc/kernel"]
+    assert masking.get_masks(model).density == 1.0
+
+
+def test_wrap_can_ignore_layers_and_rejects_unknown_ones():
+    model = masking.wrap(tiny_model(), ignore=["fc"])
+    assert list(masking.get_kernels(model)) == ["conv/kernel"]
+    with pytest.raises(ValueError, match="not in the model"):
+        masking.wrap(tiny_model(), ignore=["nope"])
+
+
+def test_pruned_weights_exactly_zero_after_training_with_momentum_and_weight_decay():
+    model = compiled(weight_decay=1e-2)
+    mask = tfprune.prune(model, fraction=0.5)
+    before = masking.get_kernels(model)
+    model.fit(data(), epochs=3, verbose=0, callbacks=[cb.KeepMasks()])
+    after = masking.get_kernels(model)
+    assert masking.get_masks(model) == mask
+    for key, m in mask.items():
+        assert np.all(after[key][~m] == 0.0), key
+        assert not np.allclose(after[key][m], before[key][m]), "kept weights should train"
+
+
+def test_prune_removes_a_fifth_of_the_survivors_each_round_nested():
+    model = compiled()
+    total = masking.get_masks(model).num_weights
+    previous = masking.get_masks(model)
+    for r in range(1, 6):
+        mask = tfprune.prune(model, 0.2)
+        assert mask.is_subset_of(previous)
+        assert abs(mask.num_kept - total * 0.8 ** r) <= 2.5
+        previous = mask
+
+
+def test_restart_schedule_puts_the_learning_rate_back_at_its_start():
+    model = compiled()
+    model.fit(data(), epochs=3, verbose=0, callbacks=[cb.KeepMasks()])
+    schedule = model.optimizer._learning_rate
+    assert float(schedule(model.optimizer.iterations)) == pytest.approx(0.001)
+    probe = Probe(lambda m: (int(m.optimizer.iterations),
+                             float(schedule(m.optimizer.iterations)),
+                             max(float(np.abs(v.numpy()).max()) for v in m.optimizer.variables)))
+    model.fit(data(), epochs=1, verbose=0, callbacks=[cb.RestartSchedule(), probe, cb.KeepMasks()])
+    step, rate, largest_slot = probe.value
+    assert step == 0
+    assert rate == pytest.approx(float(schedule(0))) and rate == pytest.approx(0.1 / STEPS)
+    assert largest_slot == 0.0  # momentum zeroed as well
+
+
+def test_rewind_weights_restores_the_rewind_point_under_the_new_mask(tmp_path):
+    model = compiled()
+    prefix = str(tmp_path / "rewind" / "ckpt")
+    at_rewind = {}
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                at_rewind["weights"] = values(self.model.trainable_variables)
+
+    model.fit(data(), epochs=3, verbose=0,
+              callbacks=[cb.SaveRewindPoint(prefix, epoch=1), Record(), cb.KeepMasks()])
+    mask = tfprune.prune(model, fraction=0.5)
+    bn_stats = values(cb.bn_statistics(model))
+    probe = Probe(lambda m: (values(m.trainable_variables), int(m.optimizer.iterations),
+                             values(cb.bn_statistics(m)), masking.get_masks(m)))
+    model.fit(data(), epochs=3, initial_epoch=1, verbose=0,
+              callbacks=[cb.RewindWeights(prefix), probe, cb.KeepMasks()])
+    weights, step, stats, masks_then = probe.value
+    kernels = {id(w): k for k, (w, _) in masking.pruning_vars(model).items()}
+    for variable, value, expected in zip(model.trainable_variables, weights, at_rewind["weights"]):
+        key = kernels.get(id(variable))
+        if key is not None:
+            expected = expected * mask[key]
+        np.testing.assert_array_equal(value, expected, err_msg=variable.name)
+    assert step == STEPS  # the schedule resumes at the rewind point
+    assert masks_then == mask
+    for kept, now in zip(bn_stats, stats):  # running statistics are not rewound
+        np.testing.assert_array_equal(kept, now)
+
+
+def test_rewind_point_at_initialization(tmp_path):
+    model = compiled()
+    prefix = str(tmp_path / "ckpt")
+    init = values(model.trainable_variables)
+    model.fit(data(), epochs=1, verbose=0, callbacks=[cb.SaveRewindPoint(prefix, 0), cb.KeepMasks()])
+    probe = Probe(lambda m: (values(m.trainable_variables), int(m.optimizer.iterations)))
+    model.fit(data(), epochs=1, verbose=0, callbacks=[cb.RewindWeights(prefix), probe])
+    for a, b in zip(probe.value[0], init):
+        np.testing.assert_array_equal(a, b)
+    assert probe.value[1] == 0
+
+
+def test_strip_exports_plain_layers_with_the_same_predictions():
+    model = compiled()
+    tfprune.prune(model, fraction=0.6)
+    model.fit(data(), epochs=1, verbose=0, callbacks=[cb.KeepMasks()])
+    x = next(iter(data()))[0]
+    expected = model(x, training=False).numpy()
+    plain = tfprune.strip(model)
+    assert not any("prune_low_magnitude" in layer.name for layer in plain.layers)
+    np.testing.assert_allclose(plain(x, training=False).numpy(), expected, rtol=1e-5, atol=1e-6)
+    kernel = plain.get_layer("fc").kernel.numpy()
+    assert np.mean(kernel == 0) == pytest.approx(0.6, abs=0.05)
+
+
+def test_set_masks_rejects_a_mask_of_another_model():
+    model = compiled()
+    with pytest.raises(ValueError, match="incompatible"):
+        masking.set_masks(model, Mask({"other/kernel": np.ones(3)}))
