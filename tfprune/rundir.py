@@ -10,6 +10,7 @@
 """
 import csv
 import io
+import json
 import os
 
 from tfprune import files
@@ -59,11 +60,17 @@ class RunDir:
     def read_config(self):
         return files.read_json(self.config_path)
 
-    def write_config(self, config):
-        """Writes `config` (a dict); an existing different one is refused, naming the keys."""
+    def write_config(self, config, location_keys=("workdir", "data_dir", "download")):
+        """Writes `config` (a dict); an existing different one is refused, naming the keys.
+
+        Keys in `location_keys` say where things are, not what the run is: a moved
+        run directory or dataset still resumes.
+        """
+        config = json.loads(json.dumps(config))  # compare as stored: tuples become lists
         if self.is_run():
             old = self.read_config()
-            differing = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
+            differing = sorted(k for k in set(old) | set(config)
+                               if k not in location_keys and old.get(k) != config.get(k))
             if differing:
                 details = ", ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in differing)
                 raise ValueError(f"{self.root} holds a run with another configuration ({details}); "
