@@ -10,6 +10,7 @@ from absl import app, flags, logging
 from tfprune import cli, experiment
 
 cli.define_flags()
+flags.adopt_module_key_flags(cli)
 
 
 def main(argv):

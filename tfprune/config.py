@@ -63,8 +63,7 @@ class Config:
             if valid and getattr(self, f.name) not in valid:
                 raise ValueError(f"--{f.name}={getattr(self, f.name)!r} is not valid; "
                                  f"valid: {', '.join(valid)}")
-        positive = ("rounds", "epochs", "batch_size") if self.rounds else ("epochs", "batch_size")
-        for name in positive + ("lr",):
+        for name in ("epochs", "batch_size", "lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
         checks = [

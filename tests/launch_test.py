@@ -1,0 +1,81 @@
+"""Tests of the absl launcher: bad flags fail fast with one clear line, --help explains."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tfprune import cli
+from tfprune.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRAIN = os.path.join(ROOT, "launch", "train.py")
+
+
+def launch(*args, timeout=120):
+    return subprocess.run([sys.executable, TRAIN, *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def test_help_explains_every_config_field():
+    out = " ".join(launch("--help").stdout.split())
+    for name in Config.__dataclass_fields__:
+        assert f"--{name}" in out, name
+    assert "How a pruned round restarts" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--method=wr"], "flag --method=wr: value should be one of <ft|imp|lrr>"),
+    (["--prune_fraction=1.5"], "error: --prune_fraction must be in (0, 1)"),
+    (["--rewind_epoch=20", "--epochs=10"], "error: --rewind_epoch must be in [0, --epochs)"),
+    (["extra"], "unexpected arguments: extra"),
+])
+def test_bad_flags_exit_non_zero_with_one_clear_line_and_write_nothing(tmp_path, args, message):
+    workdir = tmp_path / "run"
+    result = launch(f"--workdir={workdir}", *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not workdir.exists()
+
+
+def parse(*args):
+    from absl import flags
+    values = flags.FlagValues()
+    cli.define_flags(flag_values=values)
+    values(["train", *args])
+    return cli.config_from_flags(flag_values=values)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model=resnet99"], "flag --model=resnet99: value should be one of <convnet|lenet300_100"),
+    (["--dataset=imagenet"], "value should be one of <mnist1d|mnist|cifar10|cifar100|tiny_imagenet>"),
+    (["--pruning=smallest"], "value should be one of <global_magnitude|"),
+    (["--schedule=linear"], "value should be one of <step|cosine>"),
+    (["--batch_size=abc"], "flag --batch_size=abc: invalid literal"),
+    (["--epochs=0"], "--epochs must be positive"),
+    (["--rounds=-1"], "--rounds must be >= 0"),
+    (["--warmup_epochs=11", "--epochs=10"], "--warmup_epochs must be in [0, --epochs]"),
+])
+def test_bad_flag_values_name_the_flag_and_what_is_valid(args, message):
+    from absl import flags
+    with pytest.raises((flags.Error, ValueError)) as error:
+        parse(*args)
+    assert message in str(error.value)
+
+
+def test_flags_round_trip_to_the_default_config():
+    assert parse() == Config()
+
+
+def test_ignore_layers_flag_is_a_list():
+    config = parse("--ignore_layers=fc,block1_conv", "--width=2")
+    assert config.ignore_layers == ("fc", "block1_conv") and config.width == 2.0
+
+
+def test_a_tiny_run_through_the_launcher(tmp_path):
+    workdir = tmp_path / "run"
+    result = launch(f"--workdir={workdir}", "--rounds=1", "--epochs=1", "--warmup_epochs=0",
+                    "--rewind_epoch=0", "--model=lenet300_100", timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "[round 1/1 density 0.8000] test_accuracy=" in result.stderr
+    assert (workdir / "results.csv").read_text().count("\n") == 3
