@@ -20,7 +20,7 @@ def launch(*args, timeout=120):
 def test_help_explains_every_config_field():
     out = " ".join(launch("--help").stdout.split())
     for name in Config.__dataclass_fields__:
-        assert f"--{name}" in out, name
+        assert f"--{name}" in out or f"--[no]{name}" in out, name
     assert "How a pruned round restarts" in out
 
 
