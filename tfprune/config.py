@@ -33,7 +33,7 @@ class Config:
                           "generated offline).", datasets.names)
     data_dir: Optional[str] = _field(None, "Folder of TFDS data or of tiny-imagenet-200.")
     download: bool = _field(True, "Let TFDS download a missing dataset into --data_dir.")
-    rounds: int = _field(5, "Pruning rounds after the dense round 0 (density 0.8^rounds at "
+    rounds: int = _field(10, "Pruning rounds after the dense round 0 (density 0.8^rounds at "
                          "the default --prune_fraction).")
     epochs: int = _field(12, "Training epochs per round (the paper: 150).")
     warmup_epochs: int = _field(1, "Epochs of linear LR warm-up at the start of each round "
