@@ -18,10 +18,11 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     try:
         config = cli.config_from_flags()
-    except ValueError as e:
+        logging.info("config: %s", config)
+        experiment.run(config)
+    except (ValueError, FileNotFoundError) as e:  # bad input: one line; -v=1 for the traceback
+        logging.vlog(1, "traceback", exc_info=True)
         sys.exit(f"error: {e}")
-    logging.info("config: %s", config)
-    experiment.run(config)
 
 
 if __name__ == "__main__":

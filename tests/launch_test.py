@@ -29,6 +29,8 @@ def test_help_explains_every_config_field():
     (["--prune_fraction=1.5"], "error: --prune_fraction must be in (0, 1)"),
     (["--rewind_epoch=20", "--epochs=10"], "error: --rewind_epoch must be in [0, --epochs)"),
     (["extra"], "unexpected arguments: extra"),
+    (["--dataset=tiny_imagenet", "--data_dir=/nonexistent"],
+     "error: Tiny ImageNet: /nonexistent/tiny-imagenet-200/wnids.txt not found; expected layout"),
 ])
 def test_bad_flags_exit_non_zero_with_one_clear_line_and_write_nothing(tmp_path, args, message):
     workdir = tmp_path / "run"
@@ -70,6 +72,15 @@ def test_flags_round_trip_to_the_default_config():
 def test_ignore_layers_flag_is_a_list():
     config = parse("--ignore_layers=fc,block1_conv", "--width=2")
     assert config.ignore_layers == ("fc", "block1_conv") and config.width == 2.0
+
+
+def test_a_tfds_dataset_that_is_not_there_fails_fast_with_what_to_do(tmp_path):
+    result = launch(f"--workdir={tmp_path / 'run'}", "--dataset=cifar10", "--nodownload",
+                    f"--data_dir={tmp_path / 'tfds'}")
+    assert result.returncode != 0
+    assert "error: TFDS dataset 'cifar10' is not prepared in" in result.stderr
+    assert "--data_dir" in result.stderr.splitlines()[-1]
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_tiny_run_through_the_launcher(tmp_path):

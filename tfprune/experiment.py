@@ -47,11 +47,12 @@ def run(config):
     Rounds already complete in `config.workdir` are not trained again.
     """
     run_dir = RunDir(config.workdir)
-    run_dir.write_config(config.to_dict())
+    run_dir.check_config(config.to_dict())
     method = rewinding.get(config.method)
     done = run_dir.completed_rounds()
     data = load_data(config, len(done))
     model = build_model(config, data)
+    run_dir.write_config(config.to_dict())  # only once the data and model are there
     if done:
         logging.info("resuming %s after round %d", config.workdir, done[-1])
         cb.restore_state(model, run_dir.checkpoint_prefix(done[-1]))

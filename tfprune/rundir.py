@@ -60,8 +60,8 @@ class RunDir:
     def read_config(self):
         return files.read_json(self.config_path)
 
-    def write_config(self, config, location_keys=("workdir", "data_dir", "download")):
-        """Writes `config` (a dict); an existing different one is refused, naming the keys.
+    def check_config(self, config, location_keys=("workdir", "data_dir", "download")):
+        """Raises unless `config` (a dict) may run here: a new folder, an empty one, or its own run.
 
         Keys in `location_keys` say where things are, not what the run is: a moved
         run directory or dataset still resumes.
@@ -75,11 +75,15 @@ class RunDir:
                 details = ", ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in differing)
                 raise ValueError(f"{self.root} holds a run with another configuration ({details}); "
                                  "use another --workdir")
-            return
-        if os.path.isdir(self.root) and os.listdir(self.root):
+        elif os.path.isdir(self.root) and os.listdir(self.root):
             raise ValueError(f"{self.root} is not empty and not a run directory; "
                              "use another --workdir")
-        files.write_json(self.config_path, config)
+
+    def write_config(self, config):
+        """Checks `config` (see `check_config`) and writes it unless the run has one."""
+        self.check_config(config)
+        if not self.is_run():
+            files.write_json(self.config_path, config)
 
     # Rounds.
     def save_round(self, r, mask, kernels, write_checkpoint, metrics):

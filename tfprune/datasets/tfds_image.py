@@ -33,9 +33,9 @@ def builder(name: str, data_dir=None, download: bool = False):
     if not b.is_prepared():
         if not download:
             raise FileNotFoundError(
-                f"TFDS dataset {name!r} is not prepared in {b.data_dir}; pass download=True "
-                "(needs internet) or prepare it with "
-                f"`tfds build {name} --data_dir {b.data_dir_root}`"
+                f"TFDS dataset {name!r} is not prepared in {b.data_dir}; allow a download "
+                "(--download / download=True, needs internet) or point --data_dir at a copy "
+                f"prepared with `tfds build {name} --data_dir {b.data_dir_root}`"
             )
         b.download_and_prepare()
     return b

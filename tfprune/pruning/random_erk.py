@@ -44,10 +44,4 @@ def prune(weights: Mapping[str, np.ndarray], mask: Mask, fraction: float,
       >>> m.layer_densities()
       {'a': 0.5, 'b': 0.25}
     """
-    keys = common.check_args(weights, mask, fraction, rng)
-    total = mask.num_kept - common.num_to_remove(mask.num_kept, fraction)
-    if total == mask.num_kept:
-        return mask
-    keep = erk_keep_counts(mask, keys, total)
-    remove = {k: int(n - c) for k, n, c in zip(keys, common.kept_counts(mask, keys), keep)}
-    return common.prune_lowest(mask, keys, common.random_scores(mask, keys, rng), remove)
+    return common.prune_randomly_to_counts(weights, mask, fraction, rng, erk_keep_counts)
