@@ -30,7 +30,7 @@ def test_every_contract_file_is_written(runs, method):
     results, run_dir = runs[method]
     assert [m["round"] for m in results] == list(range(ROUNDS + 1))
     assert Config.from_dict(run_dir.read_config()).method == method
-    assert os.path.exists(run_dir.rewind_prefix + ".index")
+    assert os.path.exists(os.path.join(run_dir.rewind_dir, "ckpt.index"))
     for r in range(ROUNDS + 1):
         folder = run_dir.round_dir(r)
         for name in ("mask.npz", "kernels.npz", "metrics.json", "checkpoint/ckpt.index"):

@@ -106,7 +106,7 @@ def test_restart_schedule_puts_the_learning_rate_back_at_its_start():
 
 def test_rewind_weights_restores_the_rewind_point_under_the_new_mask(tmp_path):
     model = compiled()
-    prefix = str(tmp_path / "rewind" / "ckpt")
+    prefix = str(tmp_path / "rewind")
     at_rewind = {}
 
     class Record(keras.callbacks.Callback):
@@ -137,7 +137,7 @@ def test_rewind_weights_restores_the_rewind_point_under_the_new_mask(tmp_path):
 
 def test_rewind_point_at_initialization(tmp_path):
     model = compiled()
-    prefix = str(tmp_path / "ckpt")
+    prefix = str(tmp_path / "rewind")
     init = values(model.trainable_variables)
     model.fit(data(), epochs=1, verbose=0, callbacks=[cb.SaveRewindPoint(prefix, 0), cb.KeepMasks()])
     probe = Probe(lambda m: (values(m.trainable_variables), int(m.optimizer.iterations)))

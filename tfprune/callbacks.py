@@ -3,12 +3,13 @@
 Put them in your own `fit` call, in this order:
     `RewindWeights` (IMP) or `RestartSchedule` (LRR), then `KeepMasks`.
 """
+import os
 import time
 
 import numpy as np
 from absl import logging
 
-from tfprune import masking
+from tfprune import analysis, files, masking
 from tfprune.backend import keras, tf
 
 
@@ -47,20 +48,33 @@ class RestartSchedule(keras.callbacks.Callback):
         reset_optimizer(self.model.optimizer)
 
 
+CHECKPOINT = "ckpt"
+
+
 def _checkpoint(model):
     return tf.train.Checkpoint(model=model, optimizer=model.optimizer)
 
 
-def save_state(model, prefix):
-    """Writes weights and optimizer state (its slots built first) to `prefix`."""
+def save_state(model, directory, with_kernels=False):
+    """Writes weights and optimizer state (slots built first) into `directory`, atomically.
+
+    The folder holds a tf.train.Checkpoint `ckpt.*` and, if `with_kernels`, the
+    prunable kernels as `kernels.npz` (for analyses that need no model).
+    """
     model.optimizer.build(model.trainable_variables)
-    return _checkpoint(model).write(prefix)
+    with files.atomic_path(directory) as tmp:
+        _checkpoint(model).write(os.path.join(tmp, CHECKPOINT))
+        if with_kernels:
+            files.save_arrays(os.path.join(tmp, "kernels.npz"), masking.get_kernels(model))
 
 
-def restore_state(model, prefix, keep=()):
-    """Restores weights and optimizer state from `prefix`, except the variables in `keep`."""
+def restore_state(model, directory, keep=()):
+    """Restores weights and optimizer state from `directory`, except the variables in `keep`."""
     model.optimizer.build(model.trainable_variables)
     kept = [(v, v.numpy()) for v in keep]
+    prefix = os.path.join(directory, CHECKPOINT)
+    if not tf.io.gfile.exists(prefix + ".index"):
+        raise FileNotFoundError(f"missing checkpoint {prefix}.index")
     _checkpoint(model).read(prefix).assert_existing_objects_matched().expect_partial()
     for variable, value in kept:
         variable.assign(value)
@@ -77,38 +91,66 @@ class RewindWeights(keras.callbacks.Callback):
 
     Restores every weight, bias, BatchNorm gamma/beta and the optimizer state
     (momentum and step, so the schedule resumes where the rewind point was) from
-    the checkpoint at `prefix`, keeps the current masks, then zeroes the pruned
+    the checkpoint in `directory`, keeps the current masks, then zeroes the pruned
     weights. BatchNorm running statistics are kept unless `rewind_bn_statistics`.
     """
 
-    def __init__(self, prefix, rewind_bn_statistics=False):
+    def __init__(self, directory, rewind_bn_statistics=False):
         super().__init__()
-        self.prefix = prefix
+        self.directory = directory
         self.rewind_bn_statistics = rewind_bn_statistics
 
     def on_train_begin(self, logs=None):
         keep = [m for _, m in masking.pruning_vars(self.model).values()]
         if not self.rewind_bn_statistics:
             keep += bn_statistics(self.model)
-        restore_state(self.model, self.prefix, keep=keep)
+        restore_state(self.model, self.directory, keep=keep)
         masking.apply_masks(self.model)
 
 
 class SaveRewindPoint(keras.callbacks.Callback):
-    """Saves the rewind point: the state after `epoch` epochs (0 = before training)."""
+    """Saves the rewind point: the state after `epoch` epochs (0 = before training).
 
-    def __init__(self, prefix, epoch):
+    `directory` receives the checkpoint and `kernels.npz` (see `save_state`).
+    """
+
+    def __init__(self, directory, epoch):
         super().__init__()
-        self.prefix = prefix
+        self.directory = directory
         self.epoch = epoch
 
     def on_train_begin(self, logs=None):
         if self.epoch == 0:
-            save_state(self.model, self.prefix)
+            save_state(self.model, self.directory, with_kernels=True)
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 == self.epoch:
-            save_state(self.model, self.prefix)
+            save_state(self.model, self.directory, with_kernels=True)
+
+
+class SignFlips(keras.callbacks.Callback):
+    """Adds `sign_flips` to each epoch's logs: the fraction of surviving weights whose
+    sign changed since the previous epoch (since the start for the first epoch).
+
+    Put it before the callbacks that read the logs (Progress, summaries).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.per_epoch = []
+
+    def on_train_begin(self, logs=None):
+        self._mask = masking.get_masks(self.model)
+        self._previous = masking.get_kernels(self.model)
+        self.per_epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        kernels = masking.get_kernels(self.model)
+        flips = analysis.sign_flips(self._previous, kernels, self._mask)["global"]
+        self.per_epoch.append(flips)
+        self._previous = kernels
+        if logs is not None:
+            logs["sign_flips"] = flips
 
 
 class Progress(keras.callbacks.Callback):

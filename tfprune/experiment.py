@@ -6,7 +6,7 @@ import numpy as np
 from absl import logging
 
 from tfprune import callbacks as cb
-from tfprune import masking, rewinding, schedules, summaries
+from tfprune import analysis, masking, rewinding, schedules, summaries
 from tfprune.backend import keras, tf
 from tfprune.datasets import registry as datasets
 from tfprune.mask import Mask
@@ -55,10 +55,11 @@ def run(config):
     run_dir.write_config(config.to_dict())  # only once the data and model are there
     if done:
         logging.info("resuming %s after round %d", config.workdir, done[-1])
-        cb.restore_state(model, run_dir.checkpoint_prefix(done[-1]))
+        cb.restore_state(model, run_dir.checkpoint_dir(done[-1]))
         masking.set_masks(model, run_dir.mask(done[-1]))
     results = [run_dir.metrics(r) for r in done]
     writer = tf.summary.create_file_writer(config.workdir)
+    summaries.write_layout(writer)
     for r in range(len(done), config.rounds + 1):
         if r > len(done):
             data = load_data(config, r)
@@ -72,41 +73,74 @@ def train_round(config, method, run_dir, model, data, writer, r):
     start = time.perf_counter()
     if r == 0:
         mask = Mask.ones_like(masking.get_kernels(model))
-        restart = [cb.RestartSchedule(), cb.SaveRewindPoint(run_dir.rewind_prefix,
+        restart = [cb.RestartSchedule(), cb.SaveRewindPoint(run_dir.rewind_dir,
                                                              config.rewind_epoch)]
         initial_epoch = 0
     else:
         mask = masking.prune(model, config.prune_fraction, config.pruning,
                              np.random.default_rng([config.seed, r]))
-        restart = method.callbacks(run_dir.rewind_prefix)
+        restart = method.callbacks(run_dir.rewind_dir)
         initial_epoch = method.initial_epoch(config.rewind_epoch)
     masking.set_masks(model, mask)
     prefix = f"[round {r}/{config.rounds} density {mask.density:.4f}] "
     eval_kwargs = {}
     if config.eval_every:
         eval_kwargs = dict(validation_data=data.test, validation_freq=config.eval_every)
+    flips = cb.SignFlips()
     history = model.fit(
         data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
-        callbacks=restart + [cb.KeepMasks(), cb.Progress(prefix),
+        callbacks=restart + [cb.KeepMasks(), flips, cb.Progress(prefix),
                              summaries.EpochSummaries(writer, r * config.epochs)],
         **eval_kwargs)
     test = model.evaluate(data.test, verbose=0, return_dict=True)
+    kernels = masking.get_kernels(model)
     metrics = {
         "round": r,
         "method": config.method,
         "density": mask.density,
-        "layer_densities": mask.layer_densities(),
+        "layer_density": mask.layer_densities(),
         "test_accuracy": float(test["accuracy"]),
         "test_loss": float(test["loss"]),
         "train_loss": float(history.history["loss"][-1]),
         "train_accuracy": float(history.history["accuracy"][-1]),
         "epochs": config.epochs - initial_epoch,
-        "seconds": time.perf_counter() - start,
+        "sign_flips_per_epoch": flips.per_epoch,
     }
-    run_dir.save_round(r, mask, masking.get_kernels(model),
-                       lambda prefix: cb.save_state(model, prefix), metrics)
-    summaries.write_round(writer, metrics)
-    logging.info("%stest_accuracy=%.4f test_loss=%.4f train_loss=%.4f (%.1fs)", prefix,
-                 metrics["test_accuracy"], metrics["test_loss"], metrics["train_loss"],
-                 metrics["seconds"])
+    previous = (run_dir.kernels(r - 1), run_dir.mask(r - 1)) if r else None
+    metrics.update(round_analysis(kernels, mask, run_dir.rewind_kernels(), previous))
+    metrics["seconds"] = time.perf_counter() - start
+    run_dir.save_round(r, mask, kernels, lambda folder: cb.save_state(model, folder), metrics)
+    summaries.write_round(writer, metrics, kernels, mask)
+    logging.info("%stest_accuracy=%.4f test_loss=%.4f sign_flips_vs_rewind=%.4f (%.1fs)",
+                 prefix, metrics["test_accuracy"], metrics["test_loss"],
+                 metrics["sign_flips_vs_rewind"], metrics["seconds"])
     return metrics
+
+
+def round_analysis(kernels, mask, rewind_kernels, previous=None):
+    """Sign flips, weight distances and mask changes of a round, as flat metrics.
+
+    Args:
+        kernels, mask: the round's trained kernels and its mask.
+        rewind_kernels: the kernels of the rewind point.
+        previous: (kernels, mask) at the end of the previous round, or None.
+
+    Returns:
+        {name: global value} plus {"layer_" + name: {layer: value}} for each analysis.
+    """
+    distance = analysis.distances(rewind_kernels, kernels, mask)
+    results = {
+        "sign_flips_vs_rewind": analysis.sign_flips(rewind_kernels, kernels, mask),
+        "distance_from_rewind": distance["l2"],
+        "cosine_to_rewind": distance["cosine"],
+    }
+    if previous is not None:
+        previous_kernels, previous_mask = previous
+        results["sign_flips_vs_prev_round"] = analysis.sign_flips(previous_kernels, kernels, mask)
+        results["mask_overlap_prev_round"] = analysis.mask_overlap(previous_mask, mask)
+        results["mask_hamming_prev_round"] = analysis.mask_hamming(previous_mask, mask)
+    flat = {}
+    for name, value in results.items():
+        flat[name] = value["global"]
+        flat["layer_" + name] = value["layers"]
+    return flat

@@ -1,7 +1,7 @@
 """The run directory: the contract that resumption, reports and notebooks read.
 
     <workdir>/config.json            the resolved configuration
-    <workdir>/rewind/                checkpoint of the rewind point (IMP)
+    <workdir>/rewind/                checkpoint and kernels.npz of the rewind point (IMP)
     <workdir>/round_XX/mask.npz      0/1 mask of each prunable kernel
     <workdir>/round_XX/kernels.npz   trained prunable kernels, same keys
     <workdir>/round_XX/checkpoint/   full model + optimizer state at the end
@@ -34,14 +34,14 @@ class RunDir:
         return os.path.join(self.root, "results.csv")
 
     @property
-    def rewind_prefix(self):
-        return os.path.join(self.root, "rewind", "ckpt")
+    def rewind_dir(self):
+        return os.path.join(self.root, "rewind")
 
     def round_dir(self, r):
         return os.path.join(self.root, f"round_{r:02d}")
 
-    def checkpoint_prefix(self, r):
-        return os.path.join(self.round_dir(r), "checkpoint", "ckpt")
+    def checkpoint_dir(self, r):
+        return os.path.join(self.round_dir(r), "checkpoint")
 
     def is_complete(self, r):
         return os.path.exists(os.path.join(self.round_dir(r), "metrics.json"))
@@ -86,14 +86,16 @@ class RunDir:
             files.write_json(self.config_path, config)
 
     # Rounds.
-    def save_round(self, r, mask, kernels, write_checkpoint, metrics):
-        """Writes a round's files; metrics.json last, so a crash leaves it incomplete."""
+    def save_round(self, r, mask, kernels, save_state, metrics):
+        """Writes a round's files; metrics.json last, so a crash leaves it incomplete.
+
+        `save_state(directory)` writes the model checkpoint into a folder.
+        """
         folder = self.round_dir(r)
         os.makedirs(folder, exist_ok=True)
         mask.save(os.path.join(folder, "mask.npz"))
         files.save_arrays(os.path.join(folder, "kernels.npz"), kernels)
-        with files.atomic_path(os.path.dirname(self.checkpoint_prefix(r))) as tmp:
-            write_checkpoint(os.path.join(tmp, "ckpt"))
+        save_state(self.checkpoint_dir(r))
         files.write_json(os.path.join(folder, "metrics.json"), metrics)
         self.write_results()
 
@@ -102,6 +104,9 @@ class RunDir:
 
     def kernels(self, r):
         return files.load_arrays(os.path.join(self.round_dir(r), "kernels.npz"))
+
+    def rewind_kernels(self):
+        return files.load_arrays(os.path.join(self.rewind_dir, "kernels.npz"))
 
     def metrics(self, r):
         return files.read_json(os.path.join(self.round_dir(r), "metrics.json"))

@@ -1,7 +1,20 @@
-"""TensorBoard summaries of a run, written into the run directory (the logdir)."""
+"""TensorBoard summaries of a run, written into the run directory (the logdir).
+
+Tags: `epoch/*` (per epoch, step counted across rounds), `round/*` (step =
+round), `layer_<metric>/<layer>`, `weights/<layer>` histograms of the surviving
+weights and `mask/<layer>` images. A custom-scalars layout puts every run's
+accuracy, density and sign flips per round side by side.
+"""
+import math
+
 import numpy as np
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
 
 from tfprune.backend import keras, tf
+
+MASK_IMAGE_SIZE = 256  # masks are block-averaged down to at most this many pixels a side
+MASK_IMAGE_LAYERS = 3  # first, middle and last prunable layer
 
 
 class EpochSummaries(keras.callbacks.Callback):
@@ -21,12 +34,65 @@ class EpochSummaries(keras.callbacks.Callback):
         self.writer.flush()
 
 
-def write_round(writer, metrics):
-    """Writes a round's scalar metrics (and per-layer densities) at step = round."""
+def layout():
+    """The custom-scalars layout: one chart per metric, one line per run."""
+
+    def chart(title, *tags):
+        return layout_pb2.Chart(title=title,
+                                multiline=layout_pb2.MultilineChartContent(tag=list(tags)))
+
+    return layout_pb2.Layout(category=[
+        layout_pb2.Category(title="pruning rounds (one line per run)", chart=[
+            chart("test accuracy vs round", r"^round/test_accuracy$"),
+            chart("density vs round", r"^round/density$"),
+            chart("sign flips vs rewind point, per round", r"^round/sign_flips_vs_rewind$"),
+            chart("sign flips vs previous round", r"^round/sign_flips_vs_prev_round$"),
+        ]),
+        layout_pb2.Category(title="epochs (one line per run)", chart=[
+            chart("sign flips since the previous epoch", r"^epoch/sign_flips$"),
+            chart("loss", r"^epoch/(val_)?loss$"),
+            chart("learning rate", r"^epoch/learning_rate$"),
+        ]),
+    ])
+
+
+def write_layout(writer):
+    with writer.as_default(step=0):
+        tf.summary.experimental.write_raw_pb(
+            custom_scalar_summary.pb(layout()).SerializeToString(), step=0)
+    writer.flush()
+
+
+def mask_image(mask):
+    """A [1, h, w, 1] image of a mask (rows: inputs x kernel, columns: outputs),
+    block-averaged so neither side exceeds MASK_IMAGE_SIZE; white = kept."""
+    matrix = np.asarray(mask, np.float32).reshape(-1, np.shape(mask)[-1])
+    for axis in (0, 1):
+        factor = math.ceil(matrix.shape[axis] / MASK_IMAGE_SIZE)
+        if factor > 1:
+            pad = [(0, 0), (0, 0)]
+            pad[axis] = (0, -matrix.shape[axis] % factor)
+            matrix = np.pad(matrix, pad, constant_values=np.nan)
+            shape = list(matrix.shape)
+            shape[axis: axis + 1] = [shape[axis] // factor, factor]
+            matrix = np.nanmean(matrix.reshape(shape), axis=axis + 1)
+    return matrix[None, :, :, None]
+
+
+def write_round(writer, metrics, kernels=None, mask=None):
+    """Writes a round's scalars, per-layer values, weight histograms and mask images."""
     with writer.as_default(step=metrics["round"]):
         for key, value in metrics.items():
             if isinstance(value, (int, float)) and key != "round":
                 tf.summary.scalar(f"round/{key}", value)
-        for name, density in metrics.get("layer_densities", {}).items():
-            tf.summary.scalar(f"layer_density/{name}", density)
+            elif isinstance(value, dict):
+                for layer, layer_value in value.items():
+                    tf.summary.scalar(f"{key}/{layer}", layer_value)
+        if kernels is not None and mask is not None:
+            for name in mask:
+                tf.summary.histogram(f"weights/{name}", kernels[name][mask[name]])
+            names = list(mask)
+            picked = sorted({0, len(names) // 2, len(names) - 1})[:MASK_IMAGE_LAYERS]
+            for i in picked:
+                tf.summary.image(f"mask/{names[i]}", mask_image(mask[names[i]]))
     writer.flush()
