@@ -1,0 +1,1 @@
+"""Pure-numpy models of the paper's theory (no TensorFlow)."""
