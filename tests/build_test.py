@@ -25,25 +25,24 @@ def build_targets():
 
 
 def module_of(path):
-    name = path[:-3].replace("/", ".")
-    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+    """The name a file is imported by: tests/ is on sys.path under pytest (no package)."""
+    name = path[:-3].replace("/", ".").removeprefix("tests.")
+    return name.removesuffix(".__init__")
 
 
 def imported_modules(path, modules):
-    """The tfprune modules that `path` imports."""
+    """The project modules that `path` imports."""
     found = set()
     for node in ast.walk(ast.parse(open(os.path.join(ROOT, path)).read())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tfprune"):
-            for alias in node.names:
-                full = f"{node.module}.{alias.name}"
-                found.add(full if full in modules else node.module)
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
         elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("tfprune")}
+            found |= {a.name for a in node.names}
     return found & set(modules)
 
 
 def sources():
-    pattern = ["tfprune/**/*.py", "launch/*.py", "tests/*_test.py"]
+    pattern = ["tfprune/**/*.py", "launch/*.py", "tests/*.py"]
     return sorted(p for g in pattern for p in glob.glob(g, root_dir=ROOT, recursive=True))
 
 
@@ -54,14 +53,14 @@ def test_every_module_launcher_and_test_has_a_target():
     stale = [p for p in targets if not os.path.exists(os.path.join(ROOT, p))]
     assert not stale, f"BUILD names files that do not exist: {stale}"
     for path, (kind, _, _) in targets.items():
-        expected = ("py_test" if path.startswith("tests/") else
+        expected = ("py_test" if path.endswith("_test.py") else
                     "py_binary" if path.startswith("launch/") else "py_library")
         assert kind == expected, path
 
 
 def test_deps_match_the_imports():
     targets = build_targets()
-    modules = {module_of(p): p for p in sources() if p.startswith("tfprune/")}
+    modules = {module_of(p): p for p in sources() if not p.endswith("_test.py")}
     for path, (_, name, deps) in targets.items():
         wanted = {targets[modules[m]][1] for m in imported_modules(path, modules)} - {name}
         assert deps == wanted, f"{name}: deps {sorted(deps)} but imports need {sorted(wanted)}"

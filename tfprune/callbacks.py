@@ -9,7 +9,7 @@ import time
 import numpy as np
 from absl import logging
 
-from tfprune import analysis, files, masking
+from tfprune import analysis, files, masking, signs
 from tfprune.backend import keras, tf
 
 
@@ -86,6 +86,12 @@ def bn_statistics(model):
             for v in (layer.moving_mean, layer.moving_variance)]
 
 
+def bn_variables(model):
+    """Every BatchNorm variable of `model`: gamma, beta and the running statistics."""
+    return [v for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+            for v in layer.weights]
+
+
 class RewindWeights(keras.callbacks.Callback):
     """IMP: at the start of `fit`, surviving weights go back to the rewind point.
 
@@ -126,6 +132,77 @@ class SaveRewindPoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 == self.epoch:
             save_state(self.model, self.directory, with_kernels=True)
+
+
+class RewindBatchNorm(keras.callbacks.Callback):
+    """LRR with BN rewind: at the start of `fit`, BatchNorm gamma, beta and running
+    statistics and the optimizer's slots go back to the rewind point in `directory`;
+    every other weight is kept and the schedule still restarts at step 0."""
+
+    def __init__(self, directory):
+        super().__init__()
+        self.directory = directory
+
+    def on_train_begin(self, logs=None):
+        rewound = {id(v) for v in bn_variables(self.model)}
+        restore_state(self.model, self.directory,
+                      keep=[v for v in self.model.variables if id(v) not in rewound])
+        self.model.optimizer.iterations.assign(0)
+
+
+class SetSigns(keras.callbacks.Callback):
+    """At the start of `fit`, the surviving weights take the signs of `signs_of`.
+
+    Args:
+        signs_of: {name: array} whose signs are taken (e.g. another run's kernels).
+        shuffle_rng: if given, the surviving magnitudes are shuffled within each layer.
+    """
+
+    def __init__(self, signs_of, shuffle_rng=None):
+        super().__init__()
+        self.signs_of = signs_of
+        self.shuffle_rng = shuffle_rng
+
+    def on_train_begin(self, logs=None):
+        kernels = signs.with_signs(masking.get_kernels(self.model), self.signs_of,
+                                   masking.get_masks(self.model), self.shuffle_rng)
+        masking.set_kernels(self.model, kernels)
+
+
+class PerturbSigns(keras.callbacks.Callback):
+    """Every `every` epochs, flips each surviving weight's sign with `probability`.
+
+    `flipped` collects (epoch, weights flipped, surviving weights) per perturbation.
+    """
+
+    def __init__(self, probability, every, rng):
+        super().__init__()
+        self.probability = probability
+        self.every = every
+        self.rng = rng
+        self.flipped = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        mask = masking.get_masks(self.model)
+        kernels, count = signs.perturb(masking.get_kernels(self.model), mask,
+                                       self.probability, self.rng)
+        masking.set_kernels(self.model, kernels)
+        self.flipped.append((epoch, count, mask.num_kept))
+        logging.info("perturbed the signs of %d of %d surviving weights", count, mask.num_kept)
+
+
+class FixSigns(keras.callbacks.Callback):
+    """Fixed-sign training: after every step, w <- |w| * sign(w at the start of `fit`)."""
+
+    def on_train_begin(self, logs=None):
+        self._pairs = [(w, tf.constant(np.sign(w.numpy()), w.dtype))
+                       for w, _ in masking.pruning_vars(self.model).values()]
+        self._project = tf.function(lambda: [w.assign(tf.abs(w) * s) for w, s in self._pairs])
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._project()
 
 
 class SignFlips(keras.callbacks.Callback):

@@ -52,6 +52,24 @@ class Config:
     ignore_layers: tuple = _field((), "Conv/dense layer names never pruned (comma-separated).")
     rewind_epoch: int = _field(1, "IMP's rewind point: the state after this many epochs of the "
                                "dense round 0 (0 = initialization).")
+    mask_from: Optional[str] = _field(None, "Take each pruned round's mask from this run "
+                                      "directory instead of pruning (e.g. IMP with LRR's masks).")
+    signs: str = _field("keep", "Signs of the surviving weights when a pruned round starts: keep "
+                        "(the method's own), trained (the previous round's trained signs: IMP "
+                        "with its own signs), rewind (the rewind point's: LRR with initial "
+                        "signs), source (--signs_from's at the same round).",
+                        ("keep", "trained", "rewind", "source"))
+    signs_from: Optional[str] = _field(None, "Run directory whose signs pruned rounds start with "
+                                       "(needs --signs=source), e.g. IMP with LRR's signs.")
+    shuffle_magnitudes: bool = _field(False, "With --signs: shuffle the surviving magnitudes "
+                                      "within each layer first.")
+    rewind_bn: bool = _field(False, "LRR with BN rewind: pruned rounds reset BatchNorm (gamma, "
+                             "beta, running statistics) and optimizer slots to the rewind point.")
+    perturb_signs: float = _field(0.0, "Every --perturb_every epochs flip each surviving "
+                                  "weight's sign with this probability (0: off).")
+    perturb_every: int = _field(30, "Epochs between sign perturbations (the paper: 30).")
+    fixed_signs: bool = _field(False, "Fixed-sign training: after every step w <- |w| * sign(w "
+                               "at the start of the round); no sign ever changes.")
     eval_every: int = _field(0, "Evaluate on the test set every N epochs (0: only at the end "
                              "of each round).")
     seed: int = _field(0, "Seed of the initialization, data order and random pruning.")
@@ -76,6 +94,14 @@ class Config:
             (self.eval_every >= 0, "--eval_every must be >= 0"),
             (self.width is None or self.width > 0, "--width must be positive"),
             (self.finetune_lr is None or self.finetune_lr > 0, "--finetune_lr must be positive"),
+            ((self.signs == "source") == (self.signs_from is not None),
+             "--signs=source and --signs_from go together"),
+            (not self.shuffle_magnitudes or self.signs != "keep",
+             "--shuffle_magnitudes needs --signs=trained, rewind or source"),
+            (not self.rewind_bn or self.method != "imp",
+             "--rewind_bn is for lrr and ft (imp already rewinds BatchNorm)"),
+            (0 <= self.perturb_signs <= 1, "--perturb_signs must be in [0, 1]"),
+            (self.perturb_every >= 1, "--perturb_every must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:

@@ -6,7 +6,7 @@ import numpy as np
 from absl import logging
 
 from tfprune import callbacks as cb
-from tfprune import analysis, masking, rewinding, schedules, summaries
+from tfprune import analysis, masking, rewinding, schedules, summaries, variants
 from tfprune.backend import keras, tf
 from tfprune.datasets import registry as datasets
 from tfprune.mask import Mask
@@ -52,7 +52,8 @@ def run(config):
     done = run_dir.completed_rounds()
     data = load_data(config, len(done))
     model = build_model(config, data)
-    run_dir.write_config(config.to_dict())  # only once the data and model are there
+    found = variants.sources(config, model)
+    run_dir.write_config(config.to_dict())  # only once the data, model and sources are there
     if done:
         logging.info("resuming %s after round %d", config.workdir, done[-1])
         cb.restore_state(model, run_dir.checkpoint_dir(done[-1]))
@@ -63,12 +64,12 @@ def run(config):
     for r in range(len(done), config.rounds + 1):
         if r > len(done):
             data = load_data(config, r)
-        results.append(train_round(config, method, run_dir, model, data, writer, r))
+        results.append(train_round(config, method, run_dir, model, data, writer, r, found))
     writer.close()
     return results
 
 
-def train_round(config, method, run_dir, model, data, writer, r):
+def train_round(config, method, run_dir, model, data, writer, r, found):
     """Prunes (r >= 1), restarts as `method` says, trains, evaluates and saves round `r`."""
     start = time.perf_counter()
     if r == 0:
@@ -77,9 +78,9 @@ def train_round(config, method, run_dir, model, data, writer, r):
                                                              config.rewind_epoch)]
         initial_epoch = 0
     else:
-        mask = masking.prune(model, config.prune_fraction, config.pruning,
-                             np.random.default_rng([config.seed, r]))
-        restart = method.callbacks(run_dir.rewind_dir)
+        mask = variants.round_mask(config, model, found, r)
+        restart = (method.callbacks(run_dir.rewind_dir)
+                   + variants.start_callbacks(config, run_dir, found, r))
         initial_epoch = method.initial_epoch(config.rewind_epoch)
     masking.set_masks(model, mask)
     prefix = f"[round {r}/{config.rounds} density {mask.density:.4f}] "
@@ -89,8 +90,9 @@ def train_round(config, method, run_dir, model, data, writer, r):
     flips = cb.SignFlips()
     history = model.fit(
         data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
-        callbacks=restart + [cb.KeepMasks(), flips, cb.Progress(prefix),
-                             summaries.EpochSummaries(writer, r * config.epochs)],
+        callbacks=restart + variants.training_callbacks(config, r) + [
+            cb.KeepMasks(), flips, cb.Progress(prefix),
+            summaries.EpochSummaries(writer, r * config.epochs)],
         **eval_kwargs)
     test = model.evaluate(data.test, verbose=0, return_dict=True)
     kernels = masking.get_kernels(model)

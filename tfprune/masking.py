@@ -87,6 +87,16 @@ def get_masks(model):
     return Mask({k: m.numpy() for k, (_, m) in pruning_vars(model).items()})
 
 
+def set_kernels(model, kernels):
+    """Assigns {name: array} to the prunable kernels (all of them), then re-zeroes pruned ones."""
+    variables = pruning_vars(model)
+    if set(kernels) != set(variables):
+        raise ValueError(f"kernels {sorted(kernels)} do not match the model's {sorted(variables)}")
+    for key, (weight, _) in variables.items():
+        weight.assign(np.asarray(kernels[key], dtype=weight.dtype.as_numpy_dtype))
+    apply_masks(model)
+
+
 def set_masks(model, mask):
     """Assigns `mask` to the wrappers and zeroes the pruned weights."""
     variables = pruning_vars(model)

@@ -112,6 +112,7 @@ def sign_flips(groups, path):
     for ax in axes:
         ax.set_xlabel("round")
         ax.set_ylabel("fraction of surviving weights flipped")
+        ax.grid(True, alpha=0.3)
     _finish(fig, axes[1], path)
     return ("run", "round", "sign flips vs rewind", "sign flips vs previous round"), rows
 

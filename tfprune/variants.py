@@ -1,0 +1,80 @@
+"""The paper's experiments as additions to a round: transferred masks, sign surgery, BN rewind,
+sign perturbation and fixed signs. Every variant composes with every method."""
+import numpy as np
+
+from tfprune import callbacks as cb
+from tfprune import masking
+from tfprune.rundir import RunDir
+
+MATCHING_KEYS = ("model", "width", "dataset", "ignore_layers")
+
+
+def check_source(config, flag, path, kernels):
+    """Returns the run directory `path` given by `--flag` if this run can use it, else raises.
+
+    It must be a run directory of the same model and dataset, with at least as many
+    completed rounds as this run has, whose masks have this model's weight names.
+    """
+    source = RunDir(path)
+    if not source.is_run():
+        raise ValueError(f"--{flag}={path} is not a run directory (no config.json)")
+    theirs = source.read_config()
+    for key in MATCHING_KEYS:
+        ours = config.to_dict()[key]
+        if list(np.atleast_1d(theirs.get(key) or [])) != list(np.atleast_1d(ours or [])):
+            raise ValueError(f"--{flag}={path} was run with --{key}={theirs.get(key)!r}, "
+                             f"this run has --{key}={ours!r}")
+    completed = len(source.completed_rounds()) - 1
+    if completed < config.rounds:
+        raise ValueError(f"--{flag}={path} has {max(completed, 0)} completed pruned rounds; "
+                         f"this run needs {config.rounds}")
+    try:
+        source.mask(min(1, config.rounds)).check_compatible(kernels)
+    except ValueError as e:
+        raise ValueError(f"--{flag}={path}: {e}") from None
+    return source
+
+
+def sources(config, model):
+    """{"mask": RunDir or None, "signs": RunDir or None}, checked before any training."""
+    kernels = masking.get_kernels(model)
+    return {
+        "mask": config.mask_from and check_source(config, "mask_from", config.mask_from, kernels),
+        "signs": config.signs_from and check_source(config, "signs_from", config.signs_from,
+                                                    kernels),
+    }
+
+
+def round_mask(config, model, found, r):
+    """The mask of pruned round `r`: transferred from --mask_from, or pruned from `model`."""
+    if found["mask"]:
+        mask = found["mask"].mask(r)
+        masking.set_masks(model, mask)
+        return mask
+    return masking.prune(model, config.prune_fraction, config.pruning,
+                         np.random.default_rng([config.seed, r]))
+
+
+def start_callbacks(config, run_dir, found, r):
+    """Callbacks that run after the method's restart at the start of pruned round `r`."""
+    out = []
+    if config.rewind_bn:
+        out.append(cb.RewindBatchNorm(run_dir.rewind_dir))
+    if config.signs != "keep":
+        signs_of = {"trained": lambda: run_dir.kernels(r - 1),
+                    "rewind": run_dir.rewind_kernels,
+                    "source": lambda: found["signs"].kernels(r - 1)}[config.signs]()
+        shuffle = np.random.default_rng([config.seed, r, 1]) if config.shuffle_magnitudes else None
+        out.append(cb.SetSigns(signs_of, shuffle))
+    return out
+
+
+def training_callbacks(config, r):
+    """Callbacks that act during the training of round `r` (every round, the dense one too)."""
+    out = []
+    if config.perturb_signs:
+        out.append(cb.PerturbSigns(config.perturb_signs, config.perturb_every,
+                                   np.random.default_rng([config.seed, r, 2])))
+    if config.fixed_signs:
+        out.append(cb.FixSigns())
+    return out
