@@ -5,10 +5,10 @@ import time
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from PIL import Image
 
 from tfprune.backend import tf
 from tfprune.datasets import mnist1d, registry, tfds_image, tiny_imagenet
+import fake_data
 
 tfds.disable_progress_bar()
 
@@ -77,20 +77,6 @@ def test_mnist1d_reshuffles_each_epoch(m1d):
 # ---------------------------------------------------------------- TFDS
 
 
-def _fake_split(features, n, rng, mean, std, low=0):
-    """Random examples of `features`; pixels roughly follow the dataset's mean/std."""
-    ex = {}
-    for key, feat in features.items():
-        if isinstance(feat, tfds.features.Image):
-            pixels = rng.normal(np.array(mean) * 255, np.array(std) * 255, (n, *feat.shape))
-            ex[key] = np.clip(np.round(pixels), low, 255).astype(np.uint8)
-        elif isinstance(feat, tfds.features.ClassLabel):
-            ex[key] = rng.integers(0, feat.num_classes, n)
-        else:
-            ex[key] = np.array([f"{key}_{i}" for i in range(n)])
-    return ex
-
-
 @pytest.fixture(scope="module")
 def tfds_dir(tmp_path_factory):
     """A TFDS data_dir holding tiny mnist/cifar10/cifar100 under their catalogue name and version.
@@ -98,26 +84,7 @@ def tfds_dir(tmp_path_factory):
     Returns the data_dir and the raw test splits (stored unshuffled, so in order).
     """
     data_dir = str(tmp_path_factory.mktemp("tfds"))
-    rng = np.random.default_rng(0)
-    raw = {}
-    for name in ("mnist", "cifar10", "cifar100"):
-        features = tfds.builder(name, data_dir=data_dir).info.features
-        mean, std = tfds_image._SPECS[name][:2]
-        # Train pixels avoid 0 so zero padding of the augmentation is recognizable.
-        train = _fake_split(features, 40, rng, mean, std, low=1)
-        raw[name] = test = _fake_split(features, 20, rng, mean, std)
-        tfds.dataset_builders.store_as_tfds_dataset(
-            name=name,
-            version=str(tfds.builder_cls(name).VERSION),
-            features=features,
-            split_datasets={
-                "train": tf.data.Dataset.from_tensor_slices(train),
-                "test": tf.data.Dataset.from_tensor_slices(test),
-            },
-            config=None,
-            data_dir=data_dir,
-            disable_shuffling=True,
-        )
+    raw = fake_data.write_tfds(data_dir, ("mnist", "cifar10", "cifar100"), n_train=40, n_test=20)
     return data_dir, raw
 
 
@@ -167,30 +134,9 @@ def test_tfds_missing_data_is_a_quick_clear_error(tmp_path):
 WNIDS = ["n03", "n01", "n02"]  # deliberately unsorted: labels follow sorted order
 
 
-def _red(label):
-    return 40 + 80 * label  # red channel value encoding the class of a solid image
-
-
-def _write_jpeg(path, label, size=(64, 64)):
-    Image.new("RGB", size, (_red(label), 128, 30)).save(path, "JPEG", quality=95)
-
-
 @pytest.fixture
 def tiny_dir(tmp_path):
-    root = tmp_path / "tiny-imagenet-200"
-    (root / "val" / "images").mkdir(parents=True)
-    (root / "wnids.txt").write_text("\n".join(WNIDS) + "\n")
-    for wnid in WNIDS:
-        folder = root / "train" / wnid / "images"
-        folder.mkdir(parents=True)
-        for i in range(4):
-            _write_jpeg(folder / f"{wnid}_{i}.JPEG", sorted(WNIDS).index(wnid))
-    lines = []
-    for i in range(6):
-        wnid = WNIDS[i % 3]
-        _write_jpeg(root / "val" / "images" / f"val_{i}.JPEG", sorted(WNIDS).index(wnid))
-        lines.append(f"val_{i}.JPEG\t{wnid}\t0\t0\t63\t63")
-    (root / "val" / "val_annotations.txt").write_text("\n".join(lines) + "\n")
+    fake_data.write_tiny_imagenet(tmp_path, WNIDS)
     return tmp_path
 
 

@@ -5,10 +5,17 @@ import typing
 from absl import flags
 
 from tfprune import config as config_lib
+from tfprune.configs import registry as configs
 
 
 def define_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
-    """Defines one absl flag per field of `cls`, with the field's default and help."""
+    """Defines one absl flag per field of `cls`, with the field's default and help, plus
+    --config (a named configuration whose values replace the defaults) and --smoke."""
+    flags.DEFINE_enum("config", None, configs.names(), "A named configuration (the paper's "
+                      "protocols); flags given explicitly override its values.",
+                      flag_values=flag_values)
+    flags.DEFINE_bool("smoke", False, "With --config: the same run shrunk to seconds.",
+                      flag_values=flag_values)
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
         help_text = field.metadata["help"]
@@ -29,5 +36,12 @@ def define_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
 
 
 def config_from_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
-    """Builds a validated `cls` from the parsed flags."""
-    return cls(**{f.name: flag_values[f.name].value for f in dataclasses.fields(cls)})
+    """Builds a validated `cls` from the parsed flags (over the --config values, if any)."""
+    if flag_values["smoke"].value and not flag_values["config"].value:
+        raise ValueError("--smoke needs --config")
+    base = {}
+    if flag_values["config"].value:
+        base = configs.get(flag_values["config"].value, smoke=flag_values["smoke"].value)
+    return cls(**{f.name: flag_values[f.name].value
+                  if flag_values[f.name].present or f.name not in base else base[f.name]
+                  for f in dataclasses.fields(cls)})

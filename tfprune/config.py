@@ -41,6 +41,9 @@ class Config:
     schedule: str = _field("step", "LR schedule of a round after warm-up: step (x0.1 at 70/150 "
                            "and 130/150 of the round) or cosine.", schedules.RoundSchedule.KINDS)
     lr: float = _field(0.1, "Peak learning rate of SGD.")
+    lr_drop_epochs: tuple = _field((), "Epochs of a round at which --schedule=step multiplies "
+                                   "the LR by 0.1 (default: the paper's 70 and 130 of 150, "
+                                   "scaled to --epochs).")
     finetune_lr: Optional[float] = _field(None, "Fixed LR of --method=ft rounds (default: the "
                                           "schedule's final LR, lr/100).")
     momentum: float = _field(0.9, "SGD momentum.")
@@ -109,6 +112,13 @@ class Config:
         if self.workdir is None:
             object.__setattr__(self, "workdir", f"runs/{self.method}")
         object.__setattr__(self, "ignore_layers", tuple(self.ignore_layers))
+        try:
+            drops = tuple(int(e) for e in self.lr_drop_epochs)
+        except ValueError:
+            raise ValueError(f"--lr_drop_epochs must be integers, got {self.lr_drop_epochs}") from None
+        if not all(0 < e < self.epochs for e in drops) or list(drops) != sorted(set(drops)):
+            raise ValueError(f"--lr_drop_epochs must increase within (0, --epochs), got {drops}")
+        object.__setattr__(self, "lr_drop_epochs", drops)
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -32,7 +32,8 @@ def build_model(config, data):
     schedule = schedules.RoundSchedule(
         config.lr, steps_per_epoch=math.ceil(data.train_size / config.batch_size),
         epochs=config.epochs, warmup_epochs=config.warmup_epochs, kind=config.schedule,
-        finetune_lr=config.finetune_lr)
+        finetune_lr=config.finetune_lr,
+        drops=[e / config.epochs for e in config.lr_drop_epochs] or schedules.PAPER_DROPS)
     optimizer = keras.optimizers.SGD(schedule, momentum=config.momentum,
                                      weight_decay=config.weight_decay or None)
     model.compile(optimizer=optimizer,

@@ -90,59 +90,61 @@ def train(a, w, x, y, lr=0.01, steps=60000, near=8):
         (a, w, changed_sign): trained copies of a and w, and a (S,) bool array, True where a had
         the opposite sign of its initial value at some step.
     """
-    a = np.array(a, dtype=np.float64)
-    w = np.array(w, dtype=np.float64)
     seeds, n, dim = x.shape
     near = 0 if dim == 1 else min(near, n)
+    # Seeds on the last axis: every per-step operation then runs along contiguous memory.
+    a = np.array(a, dtype=np.float64)
+    w = np.array(w, dtype=np.float64).T.copy()
     lengths = np.linalg.norm(x, axis=2)
     lengths[lengths == 0] = np.inf  # a sample at the origin never changes side
-    # rows: M (far samples' second moments), then the near samples; one matmul gives Mw and z
-    stacked = np.empty((seeds, dim + near, dim))
-    b = np.empty((seeds, dim))
-    y_near = np.empty((seeds, near))  # divided by n, like M and b
+    # rows: M (far samples' second moments), then the near samples; one product gives Mw and z
+    stacked = np.empty((dim + near, dim, seeds))
+    x_near = stacked[dim:]
+    b = np.empty((dim, seeds))
+    y_near = np.empty((near, seeds))  # divided by n, like M and b
     anchor = np.empty_like(w)
     radius2 = np.empty(seeds)
 
     def split(i):
         xi, yi = x[i], y[i]
-        z = np.einsum("snd,sd->sn", xi, w[i])
+        z = np.einsum("snd,ds->sn", xi, w[:, i])
         distance = np.abs(z) / lengths[i]
         order = np.argsort(distance, axis=1)
         rows = np.arange(len(order))[:, None]
-        stacked[i, dim:] = xi[rows, order[:, :near]]
-        y_near[i] = yi[rows, order[:, :near]] / n
+        stacked[dim:, :, i] = xi[rows, order[:, :near]].transpose(1, 2, 0)
+        y_near[:, i] = yi[rows, order[:, :near]].T / n
         far_active = z > 0
         far_active[rows, order[:, :near]] = False
         xa = xi * far_active[..., None]
-        stacked[i, :dim] = np.matmul(xa.transpose(0, 2, 1), xi) / n
-        b[i] = np.einsum("snd,sn->sd", xa, yi) / n
-        anchor[i] = w[i]
+        stacked[:dim, :, i] = np.einsum("snd,sne->des", xa, xi) / n
+        b[:, i] = np.einsum("snd,sn->ds", xa, yi) / n
+        anchor[:, i] = w[:, i]
         radius2[i] = distance[rows[:, 0], order[:, near]] ** 2 if near < n else np.inf
 
     split(slice(None))
-    x_near = stacked[:, dim:]
-    coefficients = np.empty((seeds, 2, near))
+    coefficients = np.empty((2, near, seeds))
     sign0 = np.sign(a)
-    changed = np.zeros(seeds, dtype=bool)
+    lowest = a * sign0  # the smallest a * sign(a0) seen: negative once a changed sign
     for _ in range(steps):
         moved = w - anchor
-        stale = np.flatnonzero(np.einsum("sd,sd->s", moved, moved) >= radius2)
+        stale = np.flatnonzero(np.einsum("ds,ds->s", moved, moved) >= radius2)
         if stale.size:
             split(stale)
-        products = np.matmul(stacked, w[:, :, None])[:, :, 0]
-        mw, bw = products[:, :dim], b
+        products = np.einsum("ijs,js->is", stacked, w)
+        mw, bw = products[:dim], b
         if near:
-            z = products[:, dim:]
-            np.maximum(z / n, 0.0, out=coefficients[:, 0])
-            np.multiply(z > 0, y_near, out=coefficients[:, 1])
-            sums = np.matmul(coefficients, x_near)
-            mw, bw = mw + sums[:, 0], b + sums[:, 1]
-        residual = a[:, None] * mw - bw  # dL/dw = a * residual, dL/da = w . residual
-        grad_a = np.einsum("si,si->s", w, residual)
-        w -= (lr * a)[:, None] * residual
+            z = products[dim:]
+            np.maximum(z, 0.0, out=coefficients[0])
+            coefficients[0] /= n
+            np.multiply(z > 0, y_near, out=coefficients[1])
+            sums = np.einsum("cks,kds->cds", coefficients, x_near)
+            mw, bw = mw + sums[0], b + sums[1]
+        residual = a * mw - bw  # dL/dw = a * residual, dL/da = w . residual
+        grad_a = np.einsum("ds,ds->s", w, residual)
+        w -= (lr * a) * residual
         a -= lr * grad_a
-        changed |= a * sign0 < 0
-    return a, w, changed
+        np.minimum(lowest, a * sign0, out=lowest)
+    return a, w.T.copy(), lowest < 0
 
 
 def run(dim, seeds, seed=0, init="balanced", n=100, lr=0.01, steps=60000, threshold=1e-3):

@@ -1,0 +1,1 @@
+"""Named configurations of the paper's GPU protocols (see registry.py)."""
