@@ -8,16 +8,17 @@ from absl import app, flags
 
 from tfprune import report
 
-flags.DEFINE_multi_string("runs", None, "Run directories written by launch/train.py (several "
-                          "seeds of one configuration are averaged).")
+flags.DEFINE_multi_string("runs", None, "Run directories written by launch/train.py, or folders "
+                          "holding them (a sweep); seeds of one configuration are averaged.")
 flags.DEFINE_string("out", "report", "Folder for the PNG figures and summary.md.")
 flags.mark_flag_as_required("runs")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
-    runs = [run for arg in FLAGS.runs + argv[1:] for run in arg.split(",") if run]
+    paths = [path for arg in FLAGS.runs + argv[1:] for path in arg.split(",") if path]
     try:
+        runs = [run for path in paths for run in report.find_runs(path)]
         written = report.write(runs, FLAGS.out)
     except (ValueError, FileNotFoundError) as e:
         sys.exit(f"error: {e}")

@@ -75,6 +75,8 @@ class Config:
                                "at the start of the round); no sign ever changes.")
     eval_every: int = _field(0, "Evaluate on the test set every N epochs (0: only at the end "
                              "of each round).")
+    name: Optional[str] = _field(None, "A label for this run in reports (sweeps set it to the "
+                                 "variant's name); runs that share it are averaged.")
     seed: int = _field(0, "Seed of the initialization, data order and random pruning.")
     workdir: Optional[str] = _field(None, "Run directory (default: runs/<method>).")
 

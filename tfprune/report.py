@@ -16,7 +16,7 @@ from tfprune import analysis, files  # noqa: E402
 from tfprune.rundir import RunDir  # noqa: E402
 
 DENSITY_TICKS = (1.0, 0.64, 0.41, 0.26, 0.17, 0.11, 0.07, 0.04, 0.02, 0.01)
-NOT_GROUPED = ("seed", "workdir", "data_dir", "download")
+NOT_GROUPED = ("seed", "workdir", "data_dir", "download", "name")
 
 
 def load_run(path):
@@ -31,15 +31,32 @@ def load_run(path):
     return run_dir.read_config(), rounds
 
 
+def find_runs(path):
+    """The run directories at or below `path` (a run, or e.g. a sweep folder), sorted."""
+    if RunDir(path).is_run():
+        return [path]
+    found = sorted(root for root, _, names in os.walk(path) if "config.json" in names)
+    if not found:
+        raise ValueError(f"{path} is not a run directory and holds none (no config.json); "
+                         "pass folders written by launch/train.py or launch/sweep.py")
+    return found
+
+
 def group_runs(paths):
     """{label: [run paths]}: runs that differ only in seed share a label.
 
-    The label is the method, plus the config keys that tell groups of the same
+    Runs with a `name` (sweeps set it) are grouped by name and width; the label of
+    the others is the method, plus the config keys that tell groups of the same
     method apart (e.g. "lrr pruning=random_erk").
     """
     configs = {p: load_run(p)[0] for p in paths}
-    key = {p: tuple(sorted((k, str(v)) for k, v in c.items() if k not in NOT_GROUPED))
-           for p, c in configs.items()}
+
+    def key(config):
+        if config.get("name"):
+            return (("name", config["name"]), ("width", str(config.get("width"))))
+        return tuple(sorted((k, str(v)) for k, v in config.items() if k not in NOT_GROUPED))
+
+    key = {p: key(c) for p, c in configs.items()}
     groups = {}
     for p in paths:
         groups.setdefault(key[p], []).append(p)
@@ -48,8 +65,13 @@ def group_runs(paths):
     labels = {}
     for members in groups.values():
         config = configs[members[0]]
-        extra = " ".join(f"{k}={config[k]}" for k in sorted(varying))
-        labels[f"{config['method']} {extra}".strip()] = members
+        if config.get("name"):
+            shown = ["width"] if "width" in varying else []
+            label = config["name"]
+        else:
+            shown, label = sorted(varying), config["method"]
+        extra = " ".join(f"{k}={config[k]}" for k in shown)
+        labels[f"{label} {extra}".strip()] = members
     return labels
 
 

@@ -107,7 +107,7 @@ def train(a, w, x, y, lr=0.01, steps=60000, near=8):
 
     def split(i):
         xi, yi = x[i], y[i]
-        z = np.einsum("snd,ds->sn", xi, w[:, i])
+        z = np.matmul(xi, w[:, i].T[..., None])[..., 0]
         distance = np.abs(z) / lengths[i]
         order = np.argsort(distance, axis=1)
         rows = np.arange(len(order))[:, None]
@@ -116,8 +116,8 @@ def train(a, w, x, y, lr=0.01, steps=60000, near=8):
         far_active = z > 0
         far_active[rows, order[:, :near]] = False
         xa = xi * far_active[..., None]
-        stacked[:dim, :, i] = np.einsum("snd,sne->des", xa, xi) / n
-        b[:, i] = np.einsum("snd,sn->ds", xa, yi) / n
+        stacked[:dim, :, i] = (np.matmul(xa.transpose(0, 2, 1), xi) / n).transpose(1, 2, 0)
+        b[:, i] = np.matmul(yi[:, None, :], xa)[:, 0].T / n
         anchor[:, i] = w[:, i]
         radius2[i] = distance[rows[:, 0], order[:, near]] ** 2 if near < n else np.inf
 
@@ -127,9 +127,9 @@ def train(a, w, x, y, lr=0.01, steps=60000, near=8):
     lowest = a * sign0  # the smallest a * sign(a0) seen: negative once a changed sign
     for _ in range(steps):
         moved = w - anchor
-        stale = np.flatnonzero(np.einsum("ds,ds->s", moved, moved) >= radius2)
-        if stale.size:
-            split(stale)
+        moved2 = np.einsum("ds,ds->s", moved, moved)
+        if np.any(moved2 >= radius2):  # also split seeds half way there: fewer, larger splits
+            split(np.flatnonzero(moved2 >= 0.25 * radius2))
         products = np.einsum("ijs,js->is", stacked, w)
         mw, bw = products[:dim], b
         if near:

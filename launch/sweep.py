@@ -1,0 +1,60 @@
+"""Runs a grid of variants x seeds x widths into one folder (resumable) and aggregates it.
+
+    python launch/sweep.py --sweep=masks --seeds=0,1,2 --out=runs/masks
+    python launch/sweep.py --sweep=methods --widths=0.5,1,2 --seeds=0,1 --out=runs/width
+    python launch/report.py --runs runs/masks --out report/masks
+
+Every flag of launch/train.py sets the base configuration of all runs (e.g. --rounds=5).
+Named sweeps (--sweep): methods, masks, random, signs, perturb, fixed_signs; or --grid with a
+JSON object {"variant": {config overrides}}, where "@variant" in mask_from/signs_from names
+another variant's run with the same seed and width.
+"""
+import json
+import sys
+
+from absl import app, flags, logging
+
+from tfprune import cli, sweep
+
+cli.define_flags()
+flags.adopt_module_key_flags(cli)
+flags.DEFINE_enum("sweep", None, sorted(sweep.NAMED), "A named grid of variants.")
+flags.DEFINE_string("grid", None, "A JSON object {variant name: {config overrides}}.")
+flags.DEFINE_list("seeds", ["0"], "Seeds: every variant runs once per seed.")
+flags.DEFINE_list("widths", [], "Model widths to sweep (default: the model's own).")
+flags.DEFINE_string("out", "runs/sweep", "The sweep folder (one run directory per run).")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+        if (FLAGS.sweep is None) == (FLAGS.grid is None):
+            raise ValueError("give exactly one of --sweep and --grid")
+        try:
+            variants = sweep.NAMED[FLAGS.sweep] if FLAGS.sweep else json.loads(FLAGS.grid)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"--grid is not valid JSON: {e}") from None
+        if not isinstance(variants, dict) or not variants:
+            raise ValueError("--grid must be a non-empty JSON object {name: {overrides}}")
+        seeds = [int(s) for s in FLAGS.seeds]
+        widths = [float(w) for w in FLAGS.widths]
+        base = cli.config_from_flags().to_dict()
+        for key in ("workdir", "name", "seed"):
+            base.pop(key)
+        rows = sweep.run(base, variants, seeds, widths, FLAGS.out)
+    except (ValueError, FileNotFoundError) as e:
+        logging.vlog(1, "traceback", exc_info=True)
+        sys.exit(f"error: {e}")
+    last = {}
+    for row in rows:
+        last[(row["variant"], row["width"])] = row
+    for (variant, width), row in last.items():
+        print(f"{variant} {width} round {row['round']}: density {row['density_mean']:.4f} "
+              f"test accuracy {row['test_accuracy_mean']:.4f} +- {row['test_accuracy_std']:.4f} "
+              f"({row['seeds']} seeds)")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,123 @@
+"""Grids of runs (variants x seeds x widths) into one folder: resumable, with aggregates.
+
+A variant is a name and Config overrides. In `mask_from` and `signs_from`, "@other"
+names another variant of the grid: the run of that variant with the same seed and
+width (so sources are listed, and run, first).
+"""
+import csv
+import io
+import itertools
+import os
+
+import numpy as np
+from absl import logging
+
+from tfprune import experiment, files
+from tfprune.config import Config
+from tfprune.rundir import RunDir
+
+NAMED = {
+    "methods": {"lrr": {"method": "lrr"}, "imp": {"method": "imp"}, "ft": {"method": "ft"}},
+    "masks": {
+        "lrr": {"method": "lrr"},
+        "imp": {"method": "imp"},
+        "imp_with_lrr_mask": {"method": "imp", "mask_from": "@lrr"},
+        "lrr_with_imp_mask": {"method": "lrr", "mask_from": "@imp"},
+    },
+    "random": {f"{m}_{p}": {"method": m, "pruning": p} for m, p in itertools.product(
+        ("lrr", "imp"), ("random_uniform", "random_global", "random_erk", "random_balanced"))},
+    "signs": {
+        "lrr": {"method": "lrr"},
+        "imp": {"method": "imp"},
+        "imp_with_lrr_signs": {"method": "imp", "signs": "source", "signs_from": "@lrr"},
+        "imp_with_own_signs": {"method": "imp", "signs": "trained"},
+        "imp_with_own_signs_shuffled": {"method": "imp", "signs": "trained",
+                                        "shuffle_magnitudes": True},
+        "lrr_with_initial_signs": {"method": "lrr", "signs": "rewind"},
+        "lrr_with_bn_rewind": {"method": "lrr", "rewind_bn": True},
+    },
+    "perturb": {
+        "lrr": {"method": "lrr"},
+        "imp": {"method": "imp"},
+        "lrr_perturbed": {"method": "lrr", "perturb_signs": 0.3},
+        "imp_perturbed": {"method": "imp", "perturb_signs": 0.3},
+    },
+    "fixed_signs": {
+        "lrr": {"method": "lrr"},
+        "imp": {"method": "imp"},
+        "lrr_fixed_signs": {"method": "lrr", "fixed_signs": True},
+        "imp_fixed_signs": {"method": "imp", "fixed_signs": True},
+    },
+}
+AGGREGATED = ("density", "test_accuracy", "test_loss", "sign_flips_vs_rewind",
+              "sign_flips_vs_prev_round")
+
+
+def run_dir_name(variant, seed, width=None):
+    """"<variant>/seed_<s>", or "<variant>/width_<w>/seed_<s>" in a width sweep."""
+    return os.path.join(variant, f"width_{width:g}" if width is not None else "", f"seed_{seed}")
+
+
+def expand(variants, seeds, widths, out):
+    """The grid as a list of (workdir, overrides), sources before their users."""
+    runs = []
+    for width, (name, overrides), seed in itertools.product(widths or [None], variants.items(),
+                                                            seeds):
+        resolved = dict(overrides, seed=seed, name=name)
+        if width is not None:
+            resolved["width"] = width
+        for key in ("mask_from", "signs_from"):
+            ref = resolved.get(key)
+            if isinstance(ref, str) and ref.startswith("@"):
+                if ref[1:] not in variants:
+                    raise ValueError(f"variant {name!r}: {key}={ref} names no variant of the "
+                                     f"grid; variants: {', '.join(variants)}")
+                if list(variants).index(ref[1:]) > list(variants).index(name):
+                    raise ValueError(f"variant {name!r} needs {ref[1:]!r} listed before it")
+                resolved[key] = os.path.join(out, run_dir_name(ref[1:], seed, width))
+        runs.append((os.path.join(out, run_dir_name(name, seed, width)), resolved))
+    return runs
+
+
+def run(base, variants, seeds, widths, out):
+    """Runs (or resumes) every run of the grid; writes and returns `<out>/aggregate.csv`'s rows.
+
+    Args:
+        base: Config values shared by every run (the launcher's flags).
+        variants: {name: Config overrides}, e.g. NAMED["masks"].
+        seeds, widths: lists (widths may be empty: the model's own width).
+        out: the sweep folder.
+    """
+    grid = expand(variants, seeds, widths, out)
+    configs = [Config(**(base | overrides | {"workdir": workdir})) for workdir, overrides in grid]
+    for i, config in enumerate(configs):
+        logging.info("sweep run %d/%d: %s", i + 1, len(configs), config.workdir)
+        experiment.run(config)
+    return aggregate(out, [c.workdir for c in configs])
+
+
+def aggregate(out, workdirs):
+    """Mean and standard deviation over seeds per (variant, width, round) -> aggregate.csv."""
+    groups = {}
+    for workdir in workdirs:
+        run_dir = RunDir(workdir)
+        config = run_dir.read_config()
+        groups.setdefault((config["name"] or config["method"], config["width"]), []).append(
+            [run_dir.metrics(r) for r in run_dir.completed_rounds()])
+    header = ["variant", "width", "round", "seeds"] + [
+        f"{m}_{stat}" for m in AGGREGATED for stat in ("mean", "std")]
+    rows = []
+    for (name, width), runs in groups.items():
+        for r in range(min(len(rounds) for rounds in runs)):
+            row = [name, "" if width is None else width, r, len(runs)]
+            for metric in AGGREGATED:
+                values = [rounds[r].get(metric) for rounds in runs]
+                values = np.array([v for v in values if v is not None], float)
+                row += [values.mean(), values.std()] if values.size else ["", ""]
+            rows.append(row)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    files.write_text(os.path.join(out, "aggregate.csv"), text.getvalue())
+    return [dict(zip(header, row)) for row in rows]
