@@ -100,6 +100,17 @@ def test_resume_after_a_lost_round_trains_only_that_round(runs, tmp_path):
                                                          abs=0.05)
 
 
+def test_a_run_can_be_extended_by_more_rounds(runs, tmp_path):
+    import shutil
+    _, source = runs["lrr"]
+    workdir = tmp_path / "lrr"
+    shutil.copytree(source.root, workdir)
+    results = experiment.run(config(workdir, "lrr", rounds=ROUNDS + 1))
+    assert [m["round"] for m in results] == list(range(ROUNDS + 2))
+    assert results[ROUNDS]["test_loss"] == source.metrics(ROUNDS)["test_loss"]
+    assert RunDir(workdir).read_config()["rounds"] == ROUNDS + 1
+
+
 def test_a_workdir_with_another_configuration_is_refused(runs):
     _, run_dir = runs["lrr"]
     with pytest.raises(ValueError, match="epochs: 2 -> 3"):

@@ -60,17 +60,18 @@ class RunDir:
     def read_config(self):
         return files.read_json(self.config_path)
 
-    def check_config(self, config, location_keys=("workdir", "data_dir", "download")):
-        """Raises unless `config` (a dict) may run here: a new folder, an empty one, or its own run.
+    # Keys that change no completed round: where things are, how many rounds to run (a run
+    # can be extended), how often to evaluate and what reports call it.
+    FREE_KEYS = ("workdir", "data_dir", "download", "rounds", "eval_every", "name")
 
-        Keys in `location_keys` say where things are, not what the run is: a moved
-        run directory or dataset still resumes.
-        """
+    def check_config(self, config, free_keys=FREE_KEYS):
+        """Raises unless `config` (a dict) may run here: a new folder, an empty one, or its own
+        run (differing, if at all, only in `free_keys`)."""
         config = json.loads(json.dumps(config))  # compare as stored: tuples become lists
         if self.is_run():
             old = self.read_config()
             differing = sorted(k for k in set(old) | set(config)
-                               if k not in location_keys and old.get(k) != config.get(k))
+                               if k not in free_keys and old.get(k) != config.get(k))
             if differing:
                 details = ", ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in differing)
                 raise ValueError(f"{self.root} holds a run with another configuration ({details}); "
@@ -80,10 +81,9 @@ class RunDir:
                              "use another --workdir")
 
     def write_config(self, config):
-        """Checks `config` (see `check_config`) and writes it unless the run has one."""
+        """Checks `config` (see `check_config`) and writes it (e.g. with more rounds)."""
         self.check_config(config)
-        if not self.is_run():
-            files.write_json(self.config_path, config)
+        files.write_json(self.config_path, config)
 
     # Rounds.
     def save_round(self, r, mask, kernels, save_state, metrics):
