@@ -31,9 +31,22 @@ class KeepMasks(keras.callbacks.Callback):
         masking.apply_masks(self.model)
 
 
+def inner_optimizer(optimizer):
+    """The optimizer itself, or the one inside a mixed-precision LossScaleOptimizer."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
+def current_lr(optimizer):
+    """The learning rate of the last step, as a float (also for distributed variables)."""
+    return float(keras.backend.get_value(optimizer.learning_rate))
+
+
 def reset_optimizer(optimizer):
-    """Zeroes the optimizer's step and slots (momentum): a fresh optimizer, no retrace."""
-    for variable in optimizer.variables:
+    """Zeroes the optimizer's step and slots (momentum): a fresh optimizer, no retrace.
+
+    A loss-scale optimizer's own scale is left alone.
+    """
+    for variable in inner_optimizer(optimizer).variables:
         variable.assign(tf.zeros_like(variable))
 
 
@@ -61,7 +74,7 @@ def save_state(model, directory, with_kernels=False):
     The folder holds a tf.train.Checkpoint `ckpt.*` and, if `with_kernels`, the
     prunable kernels as `kernels.npz` (for analyses that need no model).
     """
-    model.optimizer.build(model.trainable_variables)
+    inner_optimizer(model.optimizer).build(model.trainable_variables)
     with files.atomic_path(directory) as tmp:
         _checkpoint(model).write(os.path.join(tmp, CHECKPOINT))
         if with_kernels:
@@ -70,7 +83,7 @@ def save_state(model, directory, with_kernels=False):
 
 def restore_state(model, directory, keep=()):
     """Restores weights and optimizer state from `directory`, except the variables in `keep`."""
-    model.optimizer.build(model.trainable_variables)
+    inner_optimizer(model.optimizer).build(model.trainable_variables)
     kept = [(v, v.numpy()) for v in keep]
     prefix = os.path.join(directory, CHECKPOINT)
     if not tf.io.gfile.exists(prefix + ".index"):
@@ -241,7 +254,7 @@ class Progress(keras.callbacks.Callback):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        lr = float(np.asarray(self.model.optimizer.learning_rate))
+        lr = current_lr(self.model.optimizer)
         items = " ".join(f"{k}={v:.4f}" for k, v in sorted((logs or {}).items()))
         logging.info("%sepoch %d/%d %s lr=%.5f (%.1fs)", self.prefix, epoch + 1,
                      self.params.get("epochs", 0), items, lr, time.perf_counter() - self._start)

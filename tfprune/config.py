@@ -75,6 +75,15 @@ class Config:
                                "at the start of the round); no sign ever changes.")
     eval_every: int = _field(0, "Evaluate on the test set every N epochs (0: only at the end "
                              "of each round).")
+    strategy: str = _field("default", "tf.distribute strategy: default (one device), mirrored "
+                           "(all local GPUs, or the --cpu_devices), multiworker (TF_CONFIG).",
+                           ("default", "mirrored", "multiworker"))
+    cpu_devices: int = _field(0, "Split the CPU into this many logical devices (to run the "
+                              "distributed path without GPUs; 0: off).")
+    mixed_precision: bool = _field(False, "Mixed precision: float16 compute on GPU, bfloat16 on "
+                                   "CPU; variables and masks stay float32.")
+    jit_compile: bool = _field(False, "Compile training steps with XLA (single device only: "
+                               "tfmot's wrapper fails under XLA with a multi-device strategy).")
     name: Optional[str] = _field(None, "A label for this run in reports (sweeps set it to the "
                                  "variant's name); runs that share it are averaged.")
     seed: int = _field(0, "Seed of the initialization, data order and random pruning.")
@@ -106,6 +115,10 @@ class Config:
             (not self.rewind_bn or self.method != "imp",
              "--rewind_bn is for lrr and ft (imp already rewinds BatchNorm)"),
             (0 <= self.perturb_signs <= 1, "--perturb_signs must be in [0, 1]"),
+            (self.cpu_devices >= 0, "--cpu_devices must be >= 0"),
+            (not self.jit_compile or self.strategy == "default",
+             "--jit_compile works only with --strategy=default: XLA cannot reach tfmot's "
+             "per-replica variables under a multi-device strategy"),
             (self.perturb_every >= 1, "--perturb_every must be >= 1"),
         ]
         for ok, message in checks:

@@ -1,12 +1,13 @@
 """The pruning loop: train dense, then prune, restart and retrain, round after round."""
 import math
+import tempfile
 import time
 
 import numpy as np
 from absl import logging
 
 from tfprune import callbacks as cb
-from tfprune import analysis, masking, rewinding, schedules, summaries, variants
+from tfprune import analysis, distribute, masking, rewinding, schedules, summaries, variants
 from tfprune.backend import keras, tf
 from tfprune.datasets import registry as datasets
 from tfprune.mask import Mask
@@ -21,14 +22,23 @@ def load_data(config, r):
                         data_dir=config.data_dir, download=config.download)
 
 
-def build_model(config, data):
-    """The wrapped, compiled model at its seeded initialization."""
+def build_model(config, data, strategy=None):
+    """The wrapped, compiled model at its seeded initialization, built in `strategy`'s scope."""
+    with (strategy or tf.distribute.get_strategy()).scope():
+        return _build_model(config, data)
+
+
+def _build_model(config, data):
     keras.utils.set_random_seed(config.seed)
+    distribute.set_precision(config.mixed_precision)
     width = config.width
     if width is not None and float(width).is_integer():
         width = int(width)
-    model = masking.wrap(models.get(config.model, data.input_shape, data.num_classes, width),
-                         ignore=config.ignore_layers)
+    model = models.get(config.model, data.input_shape, data.num_classes, width)
+    if config.mixed_precision:  # logits and loss in float32, as mixed precision needs
+        model = keras.Model(model.inputs, keras.layers.Activation(
+            "linear", dtype="float32", name="logits_float32")(model.outputs[0]), name=model.name)
+    model = masking.wrap(model, ignore=config.ignore_layers)
     schedule = schedules.RoundSchedule(
         config.lr, steps_per_epoch=math.ceil(data.train_size / config.batch_size),
         epochs=config.epochs, warmup_epochs=config.warmup_epochs, kind=config.schedule,
@@ -38,7 +48,7 @@ def build_model(config, data):
                                      weight_decay=config.weight_decay or None)
     model.compile(optimizer=optimizer,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], jit_compile=config.jit_compile)
     return model
 
 
@@ -47,12 +57,14 @@ def run(config):
 
     Rounds already complete in `config.workdir` are not trained again.
     """
-    run_dir = RunDir(config.workdir)
+    strategy = distribute.make_strategy(config.strategy, config.cpu_devices)
+    run_dir = RunDir(config.workdir if distribute.is_chief(strategy)
+                     else tempfile.mkdtemp(prefix="tfprune_worker_"))
     run_dir.check_config(config.to_dict())
     method = rewinding.get(config.method)
     done = run_dir.completed_rounds()
     data = load_data(config, len(done))
-    model = build_model(config, data)
+    model = build_model(config, data, strategy)
     found = variants.sources(config, model)
     run_dir.write_config(config.to_dict())  # only once the data, model and sources are there
     if done:
@@ -60,7 +72,7 @@ def run(config):
         cb.restore_state(model, run_dir.checkpoint_dir(done[-1]))
         masking.set_masks(model, run_dir.mask(done[-1]))
     results = [run_dir.metrics(r) for r in done]
-    writer = tf.summary.create_file_writer(config.workdir)
+    writer = tf.summary.create_file_writer(run_dir.root)
     summaries.write_layout(writer)
     for r in range(len(done), config.rounds + 1):
         if r > len(done):

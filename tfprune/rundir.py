@@ -61,8 +61,10 @@ class RunDir:
         return files.read_json(self.config_path)
 
     # Keys that change no completed round: where things are, how many rounds to run (a run
-    # can be extended), how often to evaluate and what reports call it.
-    FREE_KEYS = ("workdir", "data_dir", "download", "rounds", "eval_every", "name")
+    # can be extended), how often to evaluate, what reports call it, and where it computes
+    # (a run started on a CPU can go on on GPUs; results agree within float tolerance).
+    FREE_KEYS = ("workdir", "data_dir", "download", "rounds", "eval_every", "name", "strategy",
+                 "cpu_devices", "jit_compile")
 
     def check_config(self, config, free_keys=FREE_KEYS):
         """Raises unless `config` (a dict) may run here: a new folder, an empty one, or its own

@@ -12,6 +12,7 @@ from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
 
 from tfprune.backend import keras, tf
+from tfprune.callbacks import current_lr
 
 MASK_IMAGE_SIZE = 256  # masks are block-averaged down to at most this many pixels a side
 MASK_IMAGE_LAYERS = 3  # first, middle and last prunable layer
@@ -29,8 +30,7 @@ class EpochSummaries(keras.callbacks.Callback):
         with self.writer.as_default(step=self.first_step + epoch):
             for key, value in (logs or {}).items():
                 tf.summary.scalar(f"epoch/{key}", value)
-            tf.summary.scalar("epoch/learning_rate",
-                              float(np.asarray(self.model.optimizer.learning_rate)))
+            tf.summary.scalar("epoch/learning_rate", current_lr(self.model.optimizer))
         self.writer.flush()
 
 

@@ -84,23 +84,25 @@ def train(a, w, x, y, lr=0.01, steps=60000, near=8):
         y: (S, n) targets.
         lr: step size.
         steps: number of steps.
-        near: samples per seed evaluated every step (0 for D = 1, where all are equally near).
+        near: samples per seed evaluated every step when D > 1.
 
     Returns:
         (a, w, changed_sign): trained copies of a and w, and a (S,) bool array, True where a had
         the opposite sign of its initial value at some step.
     """
     seeds, n, dim = x.shape
-    near = 0 if dim == 1 else min(near, n)
+    if dim == 1:
+        return _train_1d(a, w, x, y, lr, steps)
+    near = min(near, n)
     # Seeds on the last axis: every per-step operation then runs along contiguous memory.
     a = np.array(a, dtype=np.float64)
     w = np.array(w, dtype=np.float64).T.copy()
     lengths = np.linalg.norm(x, axis=2)
     lengths[lengths == 0] = np.inf  # a sample at the origin never changes side
-    # rows: M (far samples' second moments), then the near samples; one product gives Mw and z
+    # rows: M, then the near samples / n; one product gives M w and the near z / n
     stacked = np.empty((dim + near, dim, seeds))
-    x_near = stacked[dim:]
     b = np.empty((dim, seeds))
+    x_near = np.empty((near, dim, seeds))
     y_near = np.empty((near, seeds))  # divided by n, like M and b
     anchor = np.empty_like(w)
     radius2 = np.empty(seeds)
@@ -109,42 +111,70 @@ def train(a, w, x, y, lr=0.01, steps=60000, near=8):
         xi, yi = x[i], y[i]
         z = np.matmul(xi, w[:, i].T[..., None])[..., 0]
         distance = np.abs(z) / lengths[i]
-        order = np.argsort(distance, axis=1)
-        rows = np.arange(len(order))[:, None]
-        stacked[dim:, :, i] = xi[rows, order[:, :near]].transpose(1, 2, 0)
-        y_near[:, i] = yi[rows, order[:, :near]].T / n
+        rows = np.arange(len(z))[:, None]
+        if near < n:
+            order = np.argpartition(distance, near, axis=1)  # the near ones first, then the next
+            radius2[i] = distance[rows[:, 0], order[:, near]] ** 2
+        else:
+            order, radius2[i] = np.broadcast_to(np.arange(n), z.shape), np.inf
+        closest = order[:, :near]
+        x_near[:, :, i] = xi[rows, closest].transpose(1, 2, 0)
+        stacked[dim:, :, i] = x_near[:, :, i] / n
+        y_near[:, i] = yi[rows, closest].T / n
         far_active = z > 0
-        far_active[rows, order[:, :near]] = False
+        far_active[rows, closest] = False
         xa = xi * far_active[..., None]
         stacked[:dim, :, i] = (np.matmul(xa.transpose(0, 2, 1), xi) / n).transpose(1, 2, 0)
         b[:, i] = np.matmul(yi[:, None, :], xa)[:, 0].T / n
         anchor[:, i] = w[:, i]
-        radius2[i] = distance[rows[:, 0], order[:, near]] ** 2 if near < n else np.inf
 
     split(slice(None))
-    coefficients = np.empty((2, near, seeds))
     sign0 = np.sign(a)
     lowest = a * sign0  # the smallest a * sign(a0) seen: negative once a changed sign
     for _ in range(steps):
         moved = w - anchor
         moved2 = np.einsum("ds,ds->s", moved, moved)
-        if np.any(moved2 >= radius2):  # also split seeds half way there: fewer, larger splits
-            split(np.flatnonzero(moved2 >= 0.25 * radius2))
+        # stale: w left the ball around the anchor (radius 0 when w = 0 exactly, e.g. after an
+        # underflow: nothing is active there, w stays 0). Split the seeds half way there too, so
+        # that splits come fewer and larger.
+        if np.any((moved2 >= radius2) & (moved2 > 0)):
+            split(np.flatnonzero((moved2 >= 0.25 * radius2) & (moved2 > 0)))
         products = np.einsum("ijs,js->is", stacked, w)
-        mw, bw = products[:dim], b
+        # dL/dw = a * residual and dL/da = w . residual, with residual = a M w - b plus, for each
+        # near sample, 1[z > 0] (a z - y) x / n
+        residual = a * products[:dim] - b
         if near:
             z = products[dim:]
-            np.maximum(z, 0.0, out=coefficients[0])
-            coefficients[0] /= n
-            np.multiply(z > 0, y_near, out=coefficients[1])
-            sums = np.einsum("cks,kds->cds", coefficients, x_near)
-            mw, bw = mw + sums[0], b + sums[1]
-        residual = a * mw - bw  # dL/dw = a * residual, dL/da = w . residual
-        grad_a = np.einsum("ds,ds->s", w, residual)
-        w -= (lr * a) * residual
-        a -= lr * grad_a
+            residual += np.einsum("ks,kds->ds", (z > 0) * (a * z - y_near), x_near)
+        step = lr * residual
+        # the same products for a and w: a = -w (D = 1, balanced) then holds exactly, as in the flow
+        grad_a_step = np.einsum("ds,ds->s", w, step)
+        w -= a * step
+        a -= grad_a_step
         np.minimum(lowest, a * sign0, out=lowest)
     return a, w.T.copy(), lowest < 0
+
+
+def _train_1d(a, w, x, y, lr, steps):
+    """`train` for D = 1, where the active set is x > 0 or x < 0 by the sign of w (none at 0)."""
+    a = np.array(a, dtype=np.float64)
+    w = np.array(w, dtype=np.float64)[:, 0]
+    x = x[..., 0]
+    m_pos, m_neg = np.mean(x ** 2 * (x > 0), axis=1), np.mean(x ** 2 * (x < 0), axis=1)
+    b_pos, b_neg = np.mean(x * y * (x > 0), axis=1), np.mean(x * y * (x < 0), axis=1)
+    sign0 = np.sign(a)
+    lowest = a * sign0
+    for _ in range(steps):
+        positive = w > 0
+        residual = a * np.where(positive, m_pos, m_neg) * w - np.where(
+            positive, b_pos, np.where(w < 0, b_neg, 0.0))
+        step = lr * residual
+        # the same products for a and w: a = -w (balanced) then holds exactly, as in the flow
+        grad_a_step = w * step
+        w -= a * step
+        a -= grad_a_step
+        np.minimum(lowest, a * sign0, out=lowest)
+    return a, w[:, None], lowest < 0
 
 
 def run(dim, seeds, seed=0, init="balanced", n=100, lr=0.01, steps=60000, threshold=1e-3):

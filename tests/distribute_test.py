@@ -1,0 +1,117 @@
+"""The distributed path on 2 logical CPU devices, XLA and mixed precision, with masks."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tfprune
+from tfprune import callbacks as cb
+from tfprune import distribute, experiment, masking
+from tfprune.backend import keras, tf
+from tfprune.config import Config
+from tfprune.rundir import RunDir
+from tiny import compiled, data
+
+# Runs one config in a fresh process (logical devices must be set before TF starts) and
+# reports the metrics and whether every replica holds the same kernels and masks.
+WORKER = """
+import json, sys
+import numpy as np
+from tfprune import experiment, masking
+from tfprune.config import Config
+captured = {}
+original = experiment.build_model
+def build_model(*args, **kwargs):
+    captured["model"] = original(*args, **kwargs)
+    return captured["model"]
+experiment.build_model = build_model
+results = experiment.run(Config(**json.loads(sys.argv[1])))
+same = True
+for weight, mask in masking.pruning_vars(captured["model"]).values():
+    for variable in (weight, mask):
+        replicas = [v.numpy() for v in getattr(variable, "values", [variable])]
+        same &= all(np.array_equal(replicas[0], r) for r in replicas[1:])
+print("RESULT " + json.dumps({"losses": [m["test_loss"] for m in results], "same": bool(same),
+                              "replicas": len(getattr(weight, "values", [weight]))}))
+"""
+
+
+def run_in_process(workdir, **overrides):
+    values = dict(model="lenet300_100", rounds=1, epochs=2, warmup_epochs=1, rewind_epoch=1,
+                  workdir=str(workdir), download=False) | overrides
+    result = subprocess.run([sys.executable, "-c", WORKER, json.dumps(values)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = [ln for ln in result.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
+
+
+@pytest.fixture(scope="module")
+def imp_runs(tmp_path_factory):
+    """The same IMP run on one device and mirrored on 2 logical CPU devices."""
+    root = tmp_path_factory.mktemp("distribute")
+    return root, run_in_process(root / "single", method="imp"), run_in_process(
+        root / "mirrored", method="imp", strategy="mirrored", cpu_devices=2)
+
+
+def test_mirrored_on_two_cpu_devices_matches_one_device(imp_runs):
+    tmp_path, single, mirrored = imp_runs
+    assert mirrored["replicas"] == 2 and mirrored["same"]
+    np.testing.assert_allclose(mirrored["losses"], single["losses"], rtol=1e-4)
+    one, two = RunDir(tmp_path / "single"), RunDir(tmp_path / "mirrored")
+    assert two.mask(1) == one.mask(1)
+    for key, m in two.mask(1).items():
+        assert np.all(two.kernels(1)[key][~m] == 0)
+        np.testing.assert_allclose(two.kernels(1)[key], one.kernels(1)[key], atol=1e-4)
+
+
+def test_a_mirrored_run_resumes_from_its_checkpoints(imp_runs):
+    root = imp_runs[0]
+    extended = run_in_process(root / "mirrored", method="imp", strategy="mirrored",
+                              cpu_devices=2, rounds=2)
+    assert len(extended["losses"]) == 3 and extended["same"]
+    assert extended["losses"][:2] == imp_runs[2]["losses"]  # completed rounds were kept
+    assert RunDir(root / "mirrored").mask(2).is_subset_of(RunDir(root / "mirrored").mask(1))
+
+
+def test_cpu_devices_after_tensorflow_started_is_a_clear_error():
+    assert len(tf.config.list_logical_devices("CPU")) == 1  # starts TensorFlow's devices
+    with pytest.raises(ValueError, match="--cpu_devices=3: TensorFlow already started"):
+        distribute.make_strategy("mirrored", cpu_devices=3)
+
+
+def test_xla_with_a_multi_device_strategy_is_refused():
+    with pytest.raises(ValueError, match="--jit_compile works only with --strategy=default"):
+        Config(jit_compile=True, strategy="mirrored")
+
+
+def masked_training_keeps_zeros(model):
+    mask = tfprune.prune(model, 0.5)
+    model.fit(data(), epochs=2, verbose=0, callbacks=[cb.KeepMasks()])
+    kernels = masking.get_kernels(model)
+    assert masking.get_masks(model) == mask
+    return all(np.all(kernels[k][~m] == 0) for k, m in mask.items())
+
+
+def test_xla_training_keeps_pruned_weights_exactly_zero():
+    model = compiled()
+    model.compile(model.optimizer, model.loss, jit_compile=True)
+    assert masked_training_keeps_zeros(model)
+
+
+def test_mixed_precision_run_keeps_float32_masks_and_exact_zeros(tmp_path):
+    try:
+        results = experiment.run(Config(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0,
+                                        rewind_epoch=0, mixed_precision=True,
+                                        workdir=str(tmp_path), download=False))
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    finally:
+        distribute.set_precision(False)
+    run_dir = RunDir(tmp_path)
+    for key, m in run_dir.mask(1).items():
+        kernel = run_dir.kernels(1)[key]
+        assert kernel.dtype == np.float32 and np.all(kernel[~m] == 0)
+    assert results[1]["test_accuracy"] > 0.2

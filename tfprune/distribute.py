@@ -1,0 +1,58 @@
+"""Where a run computes: tf.distribute strategies, logical CPU devices and mixed precision."""
+from tfprune.backend import keras, tf
+
+STRATEGIES = ("default", "mirrored", "multiworker")
+
+
+def split_cpu(count):
+    """Splits the CPU into `count` logical devices (before TensorFlow initializes its devices)."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    current = tf.config.get_logical_device_configuration(cpu)
+    if current and len(current) == count:
+        return
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+    except RuntimeError:
+        have = len(tf.config.list_logical_devices("CPU"))
+        raise ValueError(f"--cpu_devices={count}: TensorFlow already started with {have} CPU "
+                         "device(s) in this process; set it in a fresh process") from None
+
+
+def make_strategy(name, cpu_devices=0):
+    """The tf.distribute strategy `name`: default (one device), mirrored (every local GPU, or
+    the logical CPU devices when there is no GPU) or multiworker (reads TF_CONFIG)."""
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; valid: {', '.join(STRATEGIES)}")
+    if cpu_devices:
+        split_cpu(cpu_devices)
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if tf.config.list_logical_devices("GPU"):
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
+
+
+def is_chief(strategy):
+    """Whether this worker writes the run directory (always, but for non-chief multiworkers)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    return resolver.task_type == "chief" or (resolver.task_type == "worker"
+                                             and resolver.task_id == 0)
+
+
+def set_precision(mixed):
+    """Sets Keras' global dtype policy: mixed_float16 on GPU, mixed_bfloat16 on CPU, or float32.
+
+    Returns:
+        The policy's name.
+    """
+    if not mixed:
+        policy = "float32"
+    else:
+        policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
