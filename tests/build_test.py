@@ -25,8 +25,8 @@ def build_targets():
 
 
 def module_of(path):
-    """The name a file is imported by: tests/ is on sys.path under pytest (no package)."""
-    name = path[:-3].replace("/", ".").removeprefix("tests.")
+    """The name a file is imported by: tests/ and bench/ put themselves on sys.path."""
+    name = path[:-3].replace("/", ".").removeprefix("tests.").removeprefix("bench.")
     return name.removesuffix(".__init__")
 
 
@@ -42,7 +42,7 @@ def imported_modules(path, modules):
 
 
 def sources():
-    pattern = ["tfprune/**/*.py", "launch/*.py", "tests/*.py"]
+    pattern = ["tfprune/**/*.py", "launch/*.py", "bench/*.py", "tests/*.py"]
     return sorted(p for g in pattern for p in glob.glob(g, root_dir=ROOT, recursive=True))
 
 
@@ -54,7 +54,8 @@ def test_every_module_launcher_and_test_has_a_target():
     assert not stale, f"BUILD names files that do not exist: {stale}"
     for path, (kind, _, _) in targets.items():
         expected = ("py_test" if path.endswith("_test.py") else
-                    "py_binary" if path.startswith("launch/") else "py_library")
+                    "py_binary" if path.startswith(("launch/", "bench/")) and
+                    not path.endswith("common.py") else "py_library")
         assert kind == expected, path
 
 

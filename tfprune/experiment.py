@@ -1,4 +1,6 @@
 """The pruning loop: train dense, then prune, restart and retrain, round after round."""
+import collections
+import contextlib
 import math
 import tempfile
 import time
@@ -52,62 +54,80 @@ def _build_model(config, data):
     return model
 
 
-def run(config):
+class Stopwatch:
+    """Adds up the wall time of named phases: `with stopwatch("save"): ...`."""
+
+    def __init__(self):
+        self.seconds = collections.defaultdict(float)
+
+    @contextlib.contextmanager
+    def __call__(self, phase):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] += time.perf_counter() - start
+
+
+def run(config, callbacks=(), stopwatch=None):
     """Runs (or resumes) every round of `config`; returns the metrics of each round.
 
     Rounds already complete in `config.workdir` are not trained again.
+
+    Args:
+        config: a `Config`.
+        callbacks: extra Keras callbacks for every round's `fit` (e.g. a step timer).
+        stopwatch: a `Stopwatch` that receives the time of each phase (setup, data, prune,
+            fit, evaluate, analysis, save, summaries), for benchmarks.
     """
-    strategy = distribute.make_strategy(config.strategy, config.cpu_devices)
-    run_dir = RunDir(config.workdir if distribute.is_chief(strategy)
-                     else tempfile.mkdtemp(prefix="tfprune_worker_"))
-    run_dir.check_config(config.to_dict())
-    method = rewinding.get(config.method)
-    done = run_dir.completed_rounds()
-    data = load_data(config, len(done))
-    model = build_model(config, data, strategy)
-    found = variants.sources(config, model)
-    run_dir.write_config(config.to_dict())  # only once the data, model and sources are there
-    if done:
-        logging.info("resuming %s after round %d", config.workdir, done[-1])
-        cb.restore_state(model, run_dir.checkpoint_dir(done[-1]))
-        masking.set_masks(model, run_dir.mask(done[-1]))
-    results = [run_dir.metrics(r) for r in done]
-    writer = tf.summary.create_file_writer(run_dir.root)
-    summaries.write_layout(writer)
+    stopwatch = stopwatch or Stopwatch()
+    with stopwatch("setup"):
+        strategy = distribute.make_strategy(config.strategy, config.cpu_devices)
+        run_dir = RunDir(config.workdir if distribute.is_chief(strategy)
+                         else tempfile.mkdtemp(prefix="tfprune_worker_"))
+        run_dir.check_config(config.to_dict())
+        method = rewinding.get(config.method)
+        done = run_dir.completed_rounds()
+        data = load_data(config, len(done))
+        model = build_model(config, data, strategy)
+        found = variants.sources(config, model)
+        run_dir.write_config(config.to_dict())  # only once the data, model and sources are there
+        if done:
+            logging.info("resuming %s after round %d", config.workdir, done[-1])
+            cb.restore_state(model, run_dir.checkpoint_dir(done[-1]))
+            masking.set_masks(model, run_dir.mask(done[-1]))
+        results = [run_dir.metrics(r) for r in done]
+        writer = tf.summary.create_file_writer(run_dir.root)
+        summaries.write_layout(writer)
     for r in range(len(done), config.rounds + 1):
         if r > len(done):
-            data = load_data(config, r)
-        results.append(train_round(config, method, run_dir, model, data, writer, r, found))
+            with stopwatch("data"):
+                data = load_data(config, r)
+        results.append(train_round(config, method, run_dir, model, data, writer, r, found,
+                                   list(callbacks), stopwatch))
     writer.close()
     return results
 
 
-def train_round(config, method, run_dir, model, data, writer, r, found):
+def train_round(config, method, run_dir, model, data, writer, r, found, extra, stopwatch):
     """Prunes (r >= 1), restarts as `method` says, trains, evaluates and saves round `r`."""
     start = time.perf_counter()
-    if r == 0:
-        mask = Mask.ones_like(masking.get_kernels(model))
-        restart = [cb.RestartSchedule(), cb.SaveRewindPoint(run_dir.rewind_dir,
-                                                             config.rewind_epoch)]
-        initial_epoch = 0
-    else:
-        mask = variants.round_mask(config, model, found, r)
-        restart = (method.callbacks(run_dir.rewind_dir)
-                   + variants.start_callbacks(config, run_dir, found, r))
-        initial_epoch = method.initial_epoch(config.rewind_epoch)
-    masking.set_masks(model, mask)
+    with stopwatch("prune"):
+        mask, restart, initial_epoch = start_round(config, method, run_dir, model, found, r)
     prefix = f"[round {r}/{config.rounds} density {mask.density:.4f}] "
     eval_kwargs = {}
     if config.eval_every:
         eval_kwargs = dict(validation_data=data.test, validation_freq=config.eval_every)
     flips = cb.SignFlips()
-    history = model.fit(
-        data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
-        callbacks=restart + variants.training_callbacks(config, r) + [
-            cb.KeepMasks(), flips, cb.Progress(prefix),
-            summaries.EpochSummaries(writer, r * config.epochs)],
-        **eval_kwargs)
-    test = model.evaluate(data.test, verbose=0, return_dict=True)
+    with stopwatch("fit"):
+        history = model.fit(
+            data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
+            callbacks=restart + variants.training_callbacks(config, r) + [
+                cb.KeepMasks(), flips, cb.Progress(prefix),
+                summaries.EpochSummaries(writer, r * config.epochs)] + extra,
+            **eval_kwargs)
+    with stopwatch("evaluate"):
+        test = model.evaluate(data.test, verbose=0, return_dict=True)
     kernels = masking.get_kernels(model)
     metrics = {
         "round": r,
@@ -121,15 +141,34 @@ def train_round(config, method, run_dir, model, data, writer, r, found):
         "epochs": config.epochs - initial_epoch,
         "sign_flips_per_epoch": flips.per_epoch,
     }
-    previous = (run_dir.kernels(r - 1), run_dir.mask(r - 1)) if r else None
-    metrics.update(round_analysis(kernels, mask, run_dir.rewind_kernels(), previous))
+    with stopwatch("analysis"):
+        previous = (run_dir.kernels(r - 1), run_dir.mask(r - 1)) if r else None
+        metrics.update(round_analysis(kernels, mask, run_dir.rewind_kernels(), previous))
     metrics["seconds"] = time.perf_counter() - start
-    run_dir.save_round(r, mask, kernels, lambda folder: cb.save_state(model, folder), metrics)
-    summaries.write_round(writer, metrics, kernels, mask)
+    with stopwatch("save"):
+        run_dir.save_round(r, mask, kernels, lambda folder: cb.save_state(model, folder), metrics)
+    with stopwatch("summaries"):
+        summaries.write_round(writer, metrics, kernels, mask)
     logging.info("%stest_accuracy=%.4f test_loss=%.4f sign_flips_vs_rewind=%.4f (%.1fs)",
                  prefix, metrics["test_accuracy"], metrics["test_loss"],
                  metrics["sign_flips_vs_rewind"], metrics["seconds"])
     return metrics
+
+
+def start_round(config, method, run_dir, model, found, r):
+    """Sets round `r`'s mask; returns it, the callbacks that restart training, and the first epoch."""
+    if r == 0:
+        mask = Mask.ones_like(masking.get_kernels(model))
+        restart = [cb.RestartSchedule(), cb.SaveRewindPoint(run_dir.rewind_dir,
+                                                             config.rewind_epoch)]
+        initial_epoch = 0
+    else:
+        mask = variants.round_mask(config, model, found, r)
+        restart = (method.callbacks(run_dir.rewind_dir)
+                   + variants.start_callbacks(config, run_dir, found, r))
+        initial_epoch = method.initial_epoch(config.rewind_epoch)
+    masking.set_masks(model, mask)
+    return mask, restart, initial_epoch
 
 
 def round_analysis(kernels, mask, rewind_kernels, previous=None):
