@@ -13,10 +13,28 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAUNCHER = os.path.join(ROOT, "launch", "single_neuron.py")
 PNG = b"\x89PNG\r\n\x1a\n"
 SEEDS = 200
-# Steps per case: enough at this size for the rates of the full 60,000 (measured: same rates and
-# seed-by-seed agreements as 1,000 seeds x 60,000 steps, within the binomial noise of 200 seeds).
-STEPS = {(1, "balanced"): 10000, (1, "uniform"): 60000, (2, "balanced"): 20000,
+# Steps per case, fewer than the default 60,000: the rules checked below already hold there
+# (measured, as they do with 1,000 seeds x 60,000 steps); uniform init's rates still rise after.
+STEPS = {(1, "balanced"): 10000, (1, "uniform"): 20000, (2, "balanced"): 20000,
          (10, "balanced"): 10000, (2, "uniform"): 10000, (10, "uniform"): 10000}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def launches(tmp_path_factory):
+    """Starts the launcher with good flags and with a bad one; each spends seconds importing
+    TensorFlow, meanwhile the other tests run. The last two tests read the outcome."""
+    folder = tmp_path_factory.mktemp("launch")
+    commands = [["--dim=1,2", "--seeds=5", "--steps=200", f"--out={folder / 'sn.json'}",
+                 f"--plot_dir={folder / 'plots'}"],
+                ["--dim=2,0", f"--out={folder / 'bad.json'}"]]
+    processes = [subprocess.Popen([sys.executable, LAUNCHER, *args], cwd=ROOT, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for args in commands]
+    yield folder, *processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +59,21 @@ def naive_gd(a, w, x, y, lr, steps):
     return a, w
 
 
-@pytest.mark.parametrize("dim", [1, 2, 10])
+@pytest.mark.parametrize("dim, n", [(1, 100), (2, 100), (10, 100), (3, 5)])  # n=5: all near
 @pytest.mark.parametrize("init", sn.INITS)
-def test_train_is_exactly_gradient_descent(dim, init):
-    x, y, a0, w0 = sn.draw(dim, 30, seed=1, init=init)
+def test_train_is_exactly_gradient_descent(dim, n, init):
+    x, y, a0, w0 = sn.draw(dim, 30, seed=1, init=init, n=n)
     expected = naive_gd(a0, w0, x, y, lr=0.1, steps=300)  # coarse steps: many pattern changes
     a, w, _ = sn.train(a0, w0, x, y, lr=0.1, steps=300)
     np.testing.assert_allclose(a, expected[0], rtol=0, atol=1e-10)
     np.testing.assert_allclose(w, expected[1], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("dim", [1, 3])
+def test_w_at_zero_activates_nothing_and_stays(dim):
+    x, y, _, _ = sn.draw(dim, 4, seed=1)
+    a, w, _ = sn.train(np.ones(4), np.zeros((4, dim)), x, y, steps=10)
+    assert np.all(a == 1) and np.all(w == 0)
 
 
 def test_relative_loss_is_closed_form_on_x1():
@@ -62,16 +87,17 @@ def test_relative_loss_is_closed_form_on_x1():
 
 
 def test_balanced_init_conserves_a2_minus_w2_up_to_first_order_in_lr():
-    x, y, a0, w0 = sn.draw(10, 50, seed=3)
+    x, y, a0, w0 = sn.draw(10, 20, seed=3)
     assert np.allclose(a0 ** 2, np.sum(w0 ** 2, axis=1))
     drifts = []
-    for lr, steps in ((0.01, 2000), (0.005, 4000)):  # the same time of the flow, 20
+    for lr, steps in ((0.01, 1000), (0.005, 2000)):  # the same time of the flow, 10
         a, w, changed = sn.train(a0, w0, x, y, lr=lr, steps=steps)
         assert not changed.any()
         drifts.append(np.abs(a ** 2 - np.sum(w ** 2, axis=1)))
     # GD changes a^2 - |w|^2 by lr^2 (grad_a^2 - |grad_w|^2) a step: O(lr) over a fixed time
     assert drifts[0].max() < 0.01 * np.max(a0 ** 2)
-    assert 1.8 < drifts[0].sum() / drifts[1].sum() < 2.2
+    ratio = drifts[0] / drifts[1]
+    assert np.all((1.9 < ratio) & (ratio < 2.1)), ratio
 
 
 def test_balanced_init_a_never_changes_sign(runs):
@@ -168,20 +194,20 @@ def test_plots_write_png(runs, tmp_path):
         assert path.read_bytes()[:8] == PNG
 
 
-def test_launcher_writes_results_and_plots_and_refuses_bad_flags(tmp_path):
-    good = subprocess.Popen(  # both at once: each spends seconds importing TensorFlow
-        [sys.executable, LAUNCHER, "--dim=1,2", "--seeds=5", "--steps=200",
-         f"--out={tmp_path / 'sn.json'}", f"--plot_dir={tmp_path / 'plots'}"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    bad = subprocess.run([sys.executable, LAUNCHER, "--dim=2,0", f"--out={tmp_path / 'bad.json'}"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
-    stdout, _ = good.communicate(timeout=120)
-    assert bad.returncode != 0
-    assert bad.stderr.strip().splitlines()[-1] == "error: dim must be an integer >= 1, got 0"
-    assert not (tmp_path / "bad.json").exists()
-    assert good.returncode == 0
+def test_launcher_writes_results_and_plots(launches):
+    folder, good, _ = launches
+    stdout, stderr = good.communicate(timeout=180)
+    assert good.returncode == 0, stderr
     assert [line.split()[0] for line in stdout.splitlines()] == ["D=1", "D=2"]
-    results = json.loads((tmp_path / "sn.json").read_text())
+    results = json.loads((folder / "sn.json").read_text())
     assert sorted(results) == ["1", "2"] and results["2"]["dim"] == 2
-    assert sorted(os.listdir(tmp_path / "plots")) == [
+    assert sorted(os.listdir(folder / "plots")) == [
         "quadrants_d1.png", "quadrants_d2.png", "success_vs_dim.png"]
+
+
+def test_launcher_refuses_a_bad_flag_with_one_line_and_writes_nothing(launches):
+    folder, _, bad = launches
+    _, stderr = bad.communicate(timeout=180)
+    assert bad.returncode != 0
+    assert stderr.strip().splitlines()[-1] == "error: dim must be an integer >= 1, got 0"
+    assert not (folder / "bad.json").exists()

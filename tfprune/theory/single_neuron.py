@@ -1,4 +1,4 @@
-"""The paper's single hidden neuron f(x) = a * relu(w.x): IMP vs LRR by gradient descent, over seeds."""
+"""The paper's single hidden neuron a * relu(w.x): IMP vs LRR by gradient descent, in numpy."""
 import os
 import time
 
@@ -240,7 +240,8 @@ def run(dim, seeds, seed=0, init="balanced", n=100, lr=0.01, steps=60000, thresh
     mask_correct = kept == 0
     imp_theory = (a0 > 0) & (w0[:, 0] > 0)
     lrr_theory = a0 > 0 if dim > 1 else imp_theory
-    # the rewound one-input flow conserves a^2 - w_1^2: a reaches 0 only if |a0| < w1_0
+    # the rewound one-input flow conserves a^2 - w_1^2 and, for w_1 > 0, raises a negative a:
+    # a reaches 0 iff a0^2 < w1_0^2
     imp_rule = mask_correct & (w0[:, 0] > 0) & (a0 + w0[:, 0] > 0)
     results = dict(dim=dim, seeds=seeds, seed=seed, init=init, n=n, lr=lr, steps=steps,
                    threshold=threshold)
