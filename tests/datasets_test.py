@@ -167,3 +167,23 @@ def test_tiny_imagenet_missing(tmp_path, tiny_dir):
     os.remove(tiny_dir / "tiny-imagenet-200" / "val" / "val_annotations.txt")
     with pytest.raises(FileNotFoundError, match="val_annotations.txt"):
         registry.get("tiny_imagenet", batch_size=4, data_dir=tiny_dir)
+
+
+def test_mnist1d_is_cached_on_disk_and_a_corrupt_cache_is_regenerated(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFPRUNE_CACHE", str(tmp_path))
+    expected = mnist1d.generate()
+    mnist1d.generate.cache_clear()
+    path = mnist1d.cache_path(5000, 42)
+    assert path.startswith(str(tmp_path))
+    first = mnist1d.generate()  # generated, then written
+    assert os.path.exists(path)
+    mnist1d.generate.cache_clear()
+    with open(path, "wb") as f:
+        f.write(b"not a zip")
+    again = mnist1d.generate()  # the corrupt file is replaced
+    for a, b, c in zip(expected, first, again):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    mnist1d.generate.cache_clear()
+    np.testing.assert_array_equal(mnist1d.generate()[0], expected[0])  # read back from disk
+    mnist1d.generate.cache_clear()

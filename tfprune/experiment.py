@@ -97,7 +97,7 @@ def run(config, callbacks=(), stopwatch=None):
             cb.restore_state(model, run_dir.checkpoint_dir(done[-1]))
             masking.set_masks(model, run_dir.mask(done[-1]))
         results = [run_dir.metrics(r) for r in done]
-        writer = tf.summary.create_file_writer(run_dir.root)
+        writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
         summaries.write_layout(writer)
     for r in range(len(done), config.rounds + 1):
         if r > len(done):

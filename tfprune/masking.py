@@ -111,13 +111,23 @@ def apply_masks(model):
 
     tfmot's wrapper asserts that its step counter was started (normally by its
     UpdatePruningStep callback, which also costs a Python call every batch);
-    starting it once here makes that callback unnecessary.
+    starting it once here makes that callback unnecessary. The work is one
+    compiled function per model, cheap enough to run after every epoch.
     """
-    for wrapper in _wrappers(model):
-        if wrapper.pruning_step.numpy() < 0:
-            wrapper.pruning_step.assign(0)
-        for weight, mask, _ in wrapper.pruning_vars:
-            weight.assign(weight * tf.cast(mask, weight.dtype))
+    function = getattr(model, "_tfprune_apply_masks", None)
+    if function is None:
+        pairs = list(pruning_vars(model).values())
+        steps = [wrapper.pruning_step for wrapper in _wrappers(model)]
+
+        @tf.function
+        def function():
+            for step in steps:
+                step.assign(tf.maximum(step, 0))
+            for weight, mask in pairs:
+                weight.assign(weight * tf.cast(mask, weight.dtype))
+
+        model._tfprune_apply_masks = function
+    function()
 
 
 def prune(model, fraction=0.2, strategy=pruning.DEFAULT, rng=None):

@@ -31,7 +31,6 @@ class EpochSummaries(keras.callbacks.Callback):
             for key, value in (logs or {}).items():
                 tf.summary.scalar(f"epoch/{key}", value)
             tf.summary.scalar("epoch/learning_rate", current_lr(self.model.optimizer))
-        self.writer.flush()
 
 
 def layout():

@@ -1,13 +1,25 @@
 """MNIST-1D, generated offline by the `mnist1d` package: the embedded default dataset."""
 import functools
+import os
 import random
 
 import numpy as np
 
+from tfprune import files
 from tfprune.backend import tf
 from tfprune.datasets.base import Data, make_test, make_train
 
 NUM_CLASSES = 10
+
+
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def cache_path(num_samples, seed):
+    """Where generated data is kept between processes ($TFPRUNE_CACHE or ~/.cache/tfprune)."""
+    folder = os.environ.get("TFPRUNE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tfprune")
+    return os.path.join(folder, f"mnist1d_{num_samples}_{seed}.npz")
 
 
 @functools.lru_cache(maxsize=4)
@@ -15,7 +27,9 @@ def generate(num_samples: int = 5000, seed: int = 42):
     """Generates MNIST-1D procedurally (no network), memoized per `(num_samples, seed)`.
 
     The generation seed is the package's own default (42) so everyone gets the
-    same dataset; it is independent of the shuffle seed of `load`.
+    same dataset; it is independent of the shuffle seed of `load`. Generating
+    takes seconds, so the arrays are also kept in a file (see `cache_path`);
+    a file that cannot be read is regenerated.
 
     Args:
         num_samples: Total examples; 80% go to train, 20% to test.
@@ -25,6 +39,22 @@ def generate(num_samples: int = 5000, seed: int = 42):
         Read-only arrays `(x_train, y_train, x_test, y_test)`: x float32 of shape
         `(n, 40, 1)` standardized with the train mean/std, y int64.
     """
+    path = cache_path(num_samples, seed)
+    try:
+        stored = files.load_arrays(path)
+        arrays = tuple(stored[k] for k in KEYS)
+    except (OSError, ValueError, KeyError):
+        arrays = _make(num_samples, seed)
+        try:
+            files.save_arrays(path, dict(zip(KEYS, arrays)))
+        except OSError:
+            pass  # a read-only home only costs the generation next time
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+def _make(num_samples, seed):
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
@@ -44,8 +74,6 @@ def generate(num_samples: int = 5000, seed: int = 42):
         ((x_test - mean) / std)[..., None],
         data["y_test"].astype(np.int64),
     )
-    for a in arrays:
-        a.setflags(write=False)
     return arrays
 
 
