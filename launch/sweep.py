@@ -38,8 +38,13 @@ def main(argv):
             raise ValueError(f"--grid is not valid JSON: {e}") from None
         if not isinstance(variants, dict) or not variants:
             raise ValueError("--grid must be a non-empty JSON object {name: {overrides}}")
-        seeds = [int(s) for s in FLAGS.seeds]
-        widths = [float(w) for w in FLAGS.widths]
+        try:
+            seeds = [int(s) for s in FLAGS.seeds]
+            widths = [float(w) for w in FLAGS.widths]
+        except ValueError:
+            raise ValueError(f"--seeds takes integers and --widths numbers, got "
+                             f"--seeds={','.join(FLAGS.seeds)} --widths={','.join(FLAGS.widths)}"
+                             ) from None
         base = cli.config_from_flags().to_dict()
         for key in ("workdir", "name", "seed"):
             base.pop(key)

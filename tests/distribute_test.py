@@ -103,13 +103,13 @@ def test_xla_training_keeps_pruned_weights_exactly_zero():
 
 
 def test_mixed_precision_run_keeps_float32_masks_and_exact_zeros(tmp_path):
-    try:
-        results = experiment.run(Config(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0,
-                                        rewind_epoch=0, mixed_precision=True,
-                                        workdir=str(tmp_path), download=False))
-        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
-    finally:
-        distribute.set_precision(False)
+    config = Config(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0, rewind_epoch=0,
+                    mixed_precision=True, workdir=str(tmp_path), download=False)
+    results = experiment.run(config)
+    assert keras.mixed_precision.global_policy().name == "float32"  # the process's is restored
+    model = experiment.build_model(config, experiment.load_data(config, 0))
+    assert model.get_layer("prune_low_magnitude_fc1").layer.compute_dtype == "bfloat16"
+    assert model.layers[-1].compute_dtype == "float32"  # float32 logits
     run_dir = RunDir(tmp_path)
     for key, m in run_dir.mask(1).items():
         kernel = run_dir.kernels(1)[key]

@@ -87,3 +87,12 @@ def test_the_sweep_launcher_refuses_bad_input(tmp_path):
     assert result.returncode != 0
     assert "error: --grid is not valid JSON" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"a": {"methd": "lrr"}}, "unknown config keys"),
+    ({"a": 1}, "must map to a dict"),
+])
+def test_bad_variants_are_one_line_errors(grid, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        sweep.run(BASE, grid, [0], [], str(tmp_path))

@@ -185,3 +185,13 @@ def test_variant_flags_are_validated(overrides, message):
     with pytest.raises(ValueError) as error:
         Config(**overrides)
     assert message in str(error.value)
+
+
+def test_bn_rewind_keeps_the_schedule_position_fine_tuning_chose(tmp_path):
+    model = compiled()
+    rewind = str(tmp_path / "rewind")
+    model.fit(data(), epochs=2, verbose=0, callbacks=[cb.SaveRewindPoint(rewind, 1), cb.KeepMasks()])
+    step = int(model.optimizer.iterations)
+    probe = Probe(lambda m: int(m.optimizer.iterations))
+    model.fit(data(), epochs=1, verbose=0, callbacks=[cb.RewindBatchNorm(rewind), probe])
+    assert probe.value == step  # ft continues; LRR's RestartSchedule runs first and zeroes it

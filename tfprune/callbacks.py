@@ -150,7 +150,8 @@ class SaveRewindPoint(keras.callbacks.Callback):
 class RewindBatchNorm(keras.callbacks.Callback):
     """LRR with BN rewind: at the start of `fit`, BatchNorm gamma, beta and running
     statistics and the optimizer's slots go back to the rewind point in `directory`;
-    every other weight is kept and the schedule still restarts at step 0."""
+    every other weight, and the optimizer's step (so the schedule position the method
+    chose), is kept."""
 
     def __init__(self, directory):
         super().__init__()
@@ -158,9 +159,8 @@ class RewindBatchNorm(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         rewound = {id(v) for v in bn_variables(self.model)}
-        restore_state(self.model, self.directory,
-                      keep=[v for v in self.model.variables if id(v) not in rewound])
-        self.model.optimizer.iterations.assign(0)
+        keep = [v for v in self.model.variables if id(v) not in rewound]
+        restore_state(self.model, self.directory, keep=keep + [self.model.optimizer.iterations])
 
 
 class SetSigns(keras.callbacks.Callback):

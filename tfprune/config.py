@@ -2,7 +2,7 @@
 import dataclasses
 from typing import Optional
 
-from tfprune import rewinding, schedules
+from tfprune import distribute, rewinding, schedules
 from tfprune.datasets import registry as datasets
 from tfprune.models import registry as models
 from tfprune.pruning import registry as pruning
@@ -45,7 +45,7 @@ class Config:
                                    "the LR by 0.1 (default: the paper's 70 and 130 of 150, "
                                    "scaled to --epochs).")
     finetune_lr: Optional[float] = _field(None, "Fixed LR of --method=ft rounds (default: the "
-                                          "schedule's final LR, lr/100).")
+                                          "schedule's final LR, lr/100 with two drops).")
     momentum: float = _field(0.9, "SGD momentum.")
     weight_decay: float = _field(5e-4, "Weight decay (decoupled, scaled by the LR).")
     batch_size: int = _field(128, "Global batch size.")
@@ -77,7 +77,7 @@ class Config:
                              "of each round).")
     strategy: str = _field("default", "tf.distribute strategy: default (one device), mirrored "
                            "(all local GPUs, or the --cpu_devices), multiworker (TF_CONFIG).",
-                           ("default", "mirrored", "multiworker"))
+                           distribute.STRATEGIES)
     cpu_devices: int = _field(0, "Split the CPU into this many logical devices (to run the "
                               "distributed path without GPUs; 0: off).")
     mixed_precision: bool = _field(False, "Mixed precision: float16 compute on GPU, bfloat16 on "
@@ -113,7 +113,8 @@ class Config:
             (not self.shuffle_magnitudes or self.signs != "keep",
              "--shuffle_magnitudes needs --signs=trained, rewind or source"),
             (not self.rewind_bn or self.method != "imp",
-             "--rewind_bn is for lrr and ft (imp already rewinds BatchNorm)"),
+             "--rewind_bn is for lrr and ft (imp rewinds BatchNorm gamma/beta, and keeps "
+             "the running statistics as the paper does)"),
             (0 <= self.perturb_signs <= 1, "--perturb_signs must be in [0, 1]"),
             (self.cpu_devices >= 0, "--cpu_devices must be >= 0"),
             (not self.jit_compile or self.strategy == "default",

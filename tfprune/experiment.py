@@ -2,6 +2,8 @@
 import collections
 import contextlib
 import math
+import os
+import shutil
 import tempfile
 import time
 
@@ -31,6 +33,14 @@ def build_model(config, data, strategy=None):
 
 
 def _build_model(config, data):
+    previous = keras.mixed_precision.global_policy()
+    try:
+        return _build_model_in_policy(config, data)
+    finally:  # layers keep the policy they were built with; the process gets its own back
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _build_model_in_policy(config, data):
     keras.utils.set_random_seed(config.seed)
     distribute.set_precision(config.mixed_precision)
     width = config.width
@@ -81,13 +91,27 @@ def run(config, callbacks=(), stopwatch=None):
             fit, evaluate, analysis, save, summaries), for benchmarks.
     """
     stopwatch = stopwatch or Stopwatch()
+    strategy = distribute.make_strategy(config.strategy, config.cpu_devices)
+    if distribute.is_chief(strategy):
+        return _run(config, RunDir(config.workdir), strategy, list(callbacks), stopwatch)
+    # Other workers of a multiworker run compute the same rounds from a private copy of the
+    # run directory (the chief's is on a shared filesystem) and throw their copy away.
+    scratch = tempfile.mkdtemp(prefix="tfprune_worker_")
+    try:
+        if os.path.isdir(config.workdir):
+            shutil.copytree(config.workdir, scratch, dirs_exist_ok=True)
+        return _run(config, RunDir(scratch), strategy, list(callbacks), stopwatch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(config, run_dir, strategy, callbacks, stopwatch):
+    run_dir.check_config(config.to_dict())
+    done = run_dir.completed_rounds()
+    if len(done) > config.rounds:  # nothing to train: no data, no model
+        return [run_dir.metrics(r) for r in range(config.rounds + 1)]
     with stopwatch("setup"):
-        strategy = distribute.make_strategy(config.strategy, config.cpu_devices)
-        run_dir = RunDir(config.workdir if distribute.is_chief(strategy)
-                         else tempfile.mkdtemp(prefix="tfprune_worker_"))
-        run_dir.check_config(config.to_dict())
         method = rewinding.get(config.method)
-        done = run_dir.completed_rounds()
         data = load_data(config, len(done))
         model = build_model(config, data, strategy)
         found = variants.sources(config, model)
@@ -99,13 +123,15 @@ def run(config, callbacks=(), stopwatch=None):
         results = [run_dir.metrics(r) for r in done]
         writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
         summaries.write_layout(writer)
-    for r in range(len(done), config.rounds + 1):
-        if r > len(done):
-            with stopwatch("data"):
-                data = load_data(config, r)
-        results.append(train_round(config, method, run_dir, model, data, writer, r, found,
-                                   list(callbacks), stopwatch))
-    writer.close()
+    try:
+        for r in range(len(done), config.rounds + 1):
+            if r > len(done):
+                with stopwatch("data"):
+                    data = load_data(config, r)
+            results.append(train_round(config, method, run_dir, model, data, writer, r, found,
+                                       callbacks, stopwatch))
+    finally:
+        writer.close()
     return results
 
 

@@ -16,7 +16,7 @@ from tfprune import analysis, files  # noqa: E402
 from tfprune.rundir import RunDir  # noqa: E402
 
 DENSITY_TICKS = (1.0, 0.64, 0.41, 0.26, 0.17, 0.11, 0.07, 0.04, 0.02, 0.01)
-NOT_GROUPED = ("seed", "workdir", "data_dir", "download", "name")
+NOT_GROUPED = ("seed",) + RunDir.FREE_KEYS  # keys that do not change a run's results
 
 
 def load_run(path):
@@ -52,9 +52,10 @@ def group_runs(paths):
     configs = {p: load_run(p)[0] for p in paths}
 
     def key(config):
-        if config.get("name"):
-            return (("name", config["name"]), ("width", str(config.get("width"))))
-        return tuple(sorted((k, str(v)) for k, v in config.items() if k not in NOT_GROUPED))
+        name = config.get("name") or ""
+        return (name,) + tuple(sorted((k, str(v)) for k, v in config.items()
+                                      if k not in NOT_GROUPED + ("mask_from", "signs_from")
+                                      or (not name and k in ("mask_from", "signs_from"))))
 
     key = {p: key(c) for p, c in configs.items()}
     groups = {}
@@ -71,7 +72,10 @@ def group_runs(paths):
         else:
             shown, label = sorted(varying), config["method"]
         extra = " ".join(f"{k}={config[k]}" for k in shown)
-        labels[f"{label} {extra}".strip()] = members
+        label = f"{label} {extra}".strip()
+        while label in labels:  # two groups that the shown keys do not tell apart
+            label += "'"
+        labels[label] = members
     return labels
 
 

@@ -44,10 +44,10 @@ class Method:
         """The epoch a pruned round starts counting from (IMP resumes at the rewind point)."""
         return rewind_epoch if self.schedule == "rewind" else 0
 
-    def callbacks(self, rewind_dir, rewind_bn_statistics=False):
+    def callbacks(self, rewind_dir):
         """The callbacks that start a pruned round of this method."""
         if self.weights == "rewind":
-            return [cb.RewindWeights(rewind_dir, rewind_bn_statistics)]
+            return [cb.RewindWeights(rewind_dir)]
         if self.schedule == "restart":
             return [cb.RestartSchedule()]
         return []

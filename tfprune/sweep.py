@@ -60,6 +60,10 @@ def run_dir_name(variant, seed, width=None):
 
 def expand(variants, seeds, widths, out):
     """The grid as a list of (workdir, overrides), sources before their users."""
+    for name, overrides in variants.items():
+        if not isinstance(overrides, dict):
+            raise ValueError(f"variant {name!r} must map to a dict of config overrides, "
+                             f"got {overrides!r}")
     runs = []
     for width, (name, overrides), seed in itertools.product(widths or [None], variants.items(),
                                                             seeds):
@@ -89,7 +93,8 @@ def run(base, variants, seeds, widths, out):
         out: the sweep folder.
     """
     grid = expand(variants, seeds, widths, out)
-    configs = [Config(**(base | overrides | {"workdir": workdir})) for workdir, overrides in grid]
+    configs = [Config.from_dict(base | overrides | {"workdir": workdir})
+               for workdir, overrides in grid]
     for i, config in enumerate(configs):
         logging.info("sweep run %d/%d: %s", i + 1, len(configs), config.workdir)
         experiment.run(config)

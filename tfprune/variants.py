@@ -19,8 +19,9 @@ def check_source(config, flag, path, kernels):
     if not source.is_run():
         raise ValueError(f"--{flag}={path} is not a run directory (no config.json)")
     theirs = source.read_config()
+    config_values = config.to_dict()
     for key in MATCHING_KEYS:
-        ours = config.to_dict()[key]
+        ours = config_values[key]
         if list(np.atleast_1d(theirs.get(key) or [])) != list(np.atleast_1d(ours or [])):
             raise ValueError(f"--{flag}={path} was run with --{key}={theirs.get(key)!r}, "
                              f"this run has --{key}={ours!r}")
