@@ -3,14 +3,19 @@
     python launch/train.py --method=lrr          # offline, on MNIST-1D, a few minutes
     python launch/train.py --method=imp --rounds=10 --workdir=runs/imp10
 """
+import shutil
 import sys
 
 from absl import app, flags, logging
 
 from tfprune import cli, experiment
+from tfprune.rundir import RunDir
 
 cli.define_flags()
 flags.adopt_module_key_flags(cli)
+flags.DEFINE_bool("overwrite", False, "Delete the run in --workdir first (only a run directory "
+                  "is ever deleted), e.g. to replace it with another configuration.")
+FLAGS = flags.FLAGS
 
 
 def main(argv):
@@ -18,6 +23,9 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     try:
         config = cli.config_from_flags()
+        if FLAGS.overwrite and RunDir(config.workdir).is_run():
+            logging.info("--overwrite: deleting the run in %s", config.workdir)
+            shutil.rmtree(config.workdir)
         logging.info("config: %s", config)
         experiment.run(config)
     except (ValueError, FileNotFoundError) as e:  # bad input: one line; -v=1 for the traceback

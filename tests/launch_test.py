@@ -83,10 +83,26 @@ def test_a_tfds_dataset_that_is_not_there_fails_fast_with_what_to_do(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_a_tiny_run_through_the_launcher(tmp_path):
+def test_a_tiny_run_through_the_launcher_and_overwrite(tmp_path):
     workdir = tmp_path / "run"
-    result = launch(f"--workdir={workdir}", "--rounds=1", "--epochs=1", "--warmup_epochs=0",
-                    "--rewind_epoch=0", "--model=lenet300_100", timeout=300)
+    args = (f"--workdir={workdir}", "--epochs=1", "--warmup_epochs=0", "--rewind_epoch=0",
+            "--model=lenet300_100")
+    result = launch(*args, "--rounds=1", timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[round 1/1 density 0.8000] test_accuracy=" in result.stderr
     assert (workdir / "results.csv").read_text().count("\n") == 3
+    refused = launch(*args, "--rounds=0", "--lr=0.05", timeout=300)
+    assert refused.returncode != 0 and "lr: 0.1 -> 0.05" in refused.stderr
+    assert (workdir / "results.csv").read_text().count("\n") == 3
+    replaced = launch(*args, "--rounds=0", "--lr=0.05", "--overwrite", timeout=300)
+    assert replaced.returncode == 0, replaced.stderr[-2000:]
+    assert (workdir / "results.csv").read_text().count("\n") == 2
+    assert not (workdir / "round_01").exists()
+
+
+def test_overwrite_never_deletes_a_folder_that_is_not_a_run(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = launch(f"--workdir={tmp_path}", "--overwrite", "--rounds=0", "--epochs=1",
+                    "--warmup_epochs=0", "--rewind_epoch=0")
+    assert result.returncode != 0 and "is not empty and not a run directory" in result.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine"

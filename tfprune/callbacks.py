@@ -88,7 +88,11 @@ def restore_state(model, directory, keep=()):
     prefix = os.path.join(directory, CHECKPOINT)
     if not tf.io.gfile.exists(prefix + ".index"):
         raise FileNotFoundError(f"missing checkpoint {prefix}.index")
-    _checkpoint(model).read(prefix).assert_existing_objects_matched().expect_partial()
+    try:
+        _checkpoint(model).read(prefix).assert_existing_objects_matched().expect_partial()
+    except (tf.errors.OpError, AssertionError, ValueError) as e:
+        message = " ".join(str(e).split())[:300]
+        raise ValueError(f"cannot restore checkpoint {prefix}: {message}") from None
     for variable, value in kept:
         variable.assign(value)
 
@@ -216,6 +220,25 @@ class FixSigns(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._project()
+
+
+class TrainingDiverged(ValueError):
+    """The training loss stopped being finite."""
+
+
+class StopIfDiverged(keras.callbacks.Callback):
+    """Raises `TrainingDiverged` at the end of an epoch whose loss is NaN or infinite."""
+
+    def __init__(self, where=""):
+        super().__init__()
+        self.where = where
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            raise TrainingDiverged(f"{self.where}the training loss is {loss} after epoch "
+                                   f"{epoch + 1}; lower --lr (or change the settings) and run "
+                                   "again in a new --workdir")
 
 
 class SignFlips(keras.callbacks.Callback):

@@ -115,12 +115,13 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         data = load_data(config, len(done))
         model = build_model(config, data, strategy)
         found = variants.sources(config, model)
-        run_dir.write_config(config.to_dict())  # only once the data, model and sources are there
         if done:
             logging.info("resuming %s after round %d", config.workdir, done[-1])
             cb.restore_state(model, run_dir.checkpoint_dir(done[-1]))
             masking.set_masks(model, run_dir.mask(done[-1]))
+            run_dir.kernels(done[-1]), run_dir.rewind_kernels()  # read later: fail before training
         results = [run_dir.metrics(r) for r in done]
+        run_dir.write_config(config.to_dict())  # only once data, model, sources and state load
         writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
         summaries.write_layout(writer)
     try:
@@ -149,6 +150,7 @@ def train_round(config, method, run_dir, model, data, writer, r, found, extra, s
         history = model.fit(
             data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
             callbacks=restart + variants.training_callbacks(config, r) + [
+                cb.StopIfDiverged(f"round {r} of {run_dir.root} (earlier rounds are intact): "),
                 cb.KeepMasks(), flips, cb.Progress(prefix),
                 summaries.EpochSummaries(writer, r * config.epochs)] + extra,
             **eval_kwargs)
