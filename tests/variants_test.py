@@ -104,7 +104,7 @@ def test_perturbation_flips_about_p_of_the_survivors():
 def test_perturb_signs_callback_flips_every_k_epochs():
     model = compiled()
     tfprune.prune(model, 0.5)
-    perturb = cb.PerturbSigns(0.3, every=2, rng=np.random.default_rng(0))
+    perturb = cb.PerturbSigns(0.3, every=2, seed=(0,))
     model.fit(data(), epochs=4, verbose=0, callbacks=[perturb, cb.KeepMasks()])
     assert [epoch for epoch, _, _ in perturb.flipped] == [1, 3]
     for _, count, kept in perturb.flipped:

@@ -9,7 +9,7 @@ import time
 import numpy as np
 from absl import logging
 
-from tfprune import analysis, files, masking, signs
+from tfprune import analysis, faults, files, masking, signs
 from tfprune.backend import keras, tf
 
 
@@ -68,17 +68,20 @@ def _checkpoint(model):
     return tf.train.Checkpoint(model=model, optimizer=model.optimizer)
 
 
-def save_state(model, directory, with_kernels=False):
+def save_state(model, directory, with_kernels=False, extra_json=None):
     """Writes weights and optimizer state (slots built first) into `directory`, atomically.
 
-    The folder holds a tf.train.Checkpoint `ckpt.*` and, if `with_kernels`, the
-    prunable kernels as `kernels.npz` (for analyses that need no model).
+    The folder holds a tf.train.Checkpoint `ckpt.*`, if `with_kernels` the prunable
+    kernels as `kernels.npz` (for analyses that need no model), and `extra_json`
+    ({file name: value}) as JSON files.
     """
     inner_optimizer(model.optimizer).build(model.trainable_variables)
     with files.atomic_path(directory) as tmp:
         _checkpoint(model).write(os.path.join(tmp, CHECKPOINT))
         if with_kernels:
             files.save_arrays(os.path.join(tmp, "kernels.npz"), masking.get_kernels(model))
+        for name, value in (extra_json or {}).items():
+            files.write_json(os.path.join(tmp, name), value)
 
 
 def restore_state(model, directory, keep=()):
@@ -190,21 +193,23 @@ class PerturbSigns(keras.callbacks.Callback):
     """Every `every` epochs, flips each surviving weight's sign with `probability`.
 
     `flipped` collects (epoch, weights flipped, surviving weights) per perturbation.
+    The random draw of epoch e is seeded by (*seed, e), so a resumed round repeats it.
     """
 
-    def __init__(self, probability, every, rng):
+    def __init__(self, probability, every, seed):
         super().__init__()
         self.probability = probability
         self.every = every
-        self.rng = rng
+        self.seed = list(seed)
         self.flipped = []
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
         mask = masking.get_masks(self.model)
+        rng = np.random.default_rng(self.seed + [epoch])
         kernels, count = signs.perturb(masking.get_kernels(self.model), mask,
-                                       self.probability, self.rng)
+                                       self.probability, rng)
         masking.set_kernels(self.model, kernels)
         self.flipped.append((epoch, count, mask.num_kept))
         logging.info("perturbed the signs of %d of %d surviving weights", count, mask.num_kept)
@@ -241,6 +246,24 @@ class StopIfDiverged(keras.callbacks.Callback):
                                    "again in a new --workdir")
 
 
+class EpochCheckpoint(keras.callbacks.Callback):
+    """After every epoch, saves the whole state into `directory` (atomically), with
+    `progress.json`: the epochs done, the epoch's logs and `sign_flips.per_epoch`, so that
+    a killed round resumes from its last completed epoch (see `experiment`)."""
+
+    def __init__(self, directory, sign_flips):
+        super().__init__()
+        self.directory = directory
+        self.sign_flips = sign_flips
+
+    def on_epoch_end(self, epoch, logs=None):
+        progress = {"epoch": epoch + 1, "logs": {k: float(v) for k, v in (logs or {}).items()},
+                    "sign_flips_per_epoch": self.sign_flips.per_epoch}
+        save_state(self.model, self.directory, extra_json={"progress.json": progress})
+        faults.stage(f"epoch_checkpoint:{os.path.basename(os.path.dirname(self.directory))}:"
+                     f"{epoch + 1}")
+
+
 class SignFlips(keras.callbacks.Callback):
     """Adds `sign_flips` to each epoch's logs: the fraction of surviving weights whose
     sign changed since the previous epoch (since the start for the first epoch).
@@ -248,14 +271,13 @@ class SignFlips(keras.callbacks.Callback):
     Put it before the callbacks that read the logs (Progress, summaries).
     """
 
-    def __init__(self):
+    def __init__(self, per_epoch=()):
         super().__init__()
-        self.per_epoch = []
+        self.per_epoch = list(per_epoch)  # a resumed round passes the epochs it already has
 
     def on_train_begin(self, logs=None):
         self._mask = masking.get_masks(self.model)
         self._previous = masking.get_kernels(self.model)
-        self.per_epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
         kernels = masking.get_kernels(self.model)

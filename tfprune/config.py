@@ -84,6 +84,9 @@ class Config:
                                    "CPU; variables and masks stay float32.")
     jit_compile: bool = _field(False, "Compile training steps with XLA (single device only: "
                                "tfmot's wrapper fails under XLA with a multi-device strategy).")
+    deterministic: bool = _field(False, "Enable TensorFlow's op determinism (same seed, same "
+                                 "bits on any run; needed on GPUs, costs speed; the process "
+                                 "keeps it).")
     name: Optional[str] = _field(None, "A label for this run in reports (sweeps set it to the "
                                  "variant's name); runs that share it are averaged.")
     seed: int = _field(0, "Seed of the initialization, data order and random pruning.")

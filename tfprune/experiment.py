@@ -91,6 +91,8 @@ def run(config, callbacks=(), stopwatch=None):
             fit, evaluate, analysis, save, summaries), for benchmarks.
     """
     stopwatch = stopwatch or Stopwatch()
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
     strategy = distribute.make_strategy(config.strategy, config.cpu_devices)
     if distribute.is_chief(strategy):
         return _run(config, RunDir(config.workdir), strategy, list(callbacks), stopwatch)
@@ -108,6 +110,8 @@ def run(config, callbacks=(), stopwatch=None):
 def _run(config, run_dir, strategy, callbacks, stopwatch):
     run_dir.check_config(config.to_dict())
     done = run_dir.completed_rounds()
+    for r in done:  # a kill between a round's metrics.json and this cleanup leaves its epochs
+        shutil.rmtree(run_dir.resume_dir(r), ignore_errors=True)
     if len(done) > config.rounds:  # nothing to train: no data, no model
         return [run_dir.metrics(r) for r in range(config.rounds + 1)]
     with stopwatch("setup"):
@@ -141,19 +145,30 @@ def train_round(config, method, run_dir, model, data, writer, r, found, extra, s
     start = time.perf_counter()
     with stopwatch("prune"):
         mask, restart, initial_epoch = start_round(config, method, run_dir, model, found, r)
+    progress = run_dir.progress(r)
+    if progress:  # killed mid-round: continue after its last finished epoch, as if never stopped
+        logging.info("resuming round %d after epoch %d", r, progress["epoch"])
+        cb.restore_state(model, run_dir.resume_dir(r))
+        restart = [callback for callback in restart  # the rewind point, if still to come
+                   if isinstance(callback, cb.SaveRewindPoint) and callback.epoch > progress["epoch"]]
+        for _ in range(progress["epoch"] - initial_epoch):
+            iter(data.train)  # each new iterator draws the next epoch's shuffle and augmentation
+        initial_epoch = progress["epoch"]
     prefix = f"[round {r}/{config.rounds} density {mask.density:.4f}] "
     eval_kwargs = {}
     if config.eval_every:
         eval_kwargs = dict(validation_data=data.test, validation_freq=config.eval_every)
-    flips = cb.SignFlips()
+    flips = cb.SignFlips(progress["sign_flips_per_epoch"] if progress else ())
     with stopwatch("fit"):
         history = model.fit(
             data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
             callbacks=restart + variants.training_callbacks(config, r) + [
                 cb.StopIfDiverged(f"round {r} of {run_dir.root} (earlier rounds are intact): "),
                 cb.KeepMasks(), flips, cb.Progress(prefix),
-                summaries.EpochSummaries(writer, r * config.epochs)] + extra,
+                summaries.EpochSummaries(writer, r * config.epochs),
+                cb.EpochCheckpoint(run_dir.resume_dir(r), flips)] + extra,
             **eval_kwargs)
+    last = {k: v[-1] for k, v in history.history.items()} or progress["logs"]
     with stopwatch("evaluate"):
         test = model.evaluate(data.test, verbose=0, return_dict=True)
     kernels = masking.get_kernels(model)
@@ -164,9 +179,9 @@ def train_round(config, method, run_dir, model, data, writer, r, found, extra, s
         "layer_density": mask.layer_densities(),
         "test_accuracy": float(test["accuracy"]),
         "test_loss": float(test["loss"]),
-        "train_loss": float(history.history["loss"][-1]),
-        "train_accuracy": float(history.history["accuracy"][-1]),
-        "epochs": config.epochs - initial_epoch,
+        "train_loss": float(last["loss"]),
+        "train_accuracy": float(last["accuracy"]),
+        "epochs": config.epochs - method.initial_epoch(config.rewind_epoch) if r else config.epochs,
         "sign_flips_per_epoch": flips.per_epoch,
     }
     with stopwatch("analysis"):

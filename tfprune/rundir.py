@@ -6,14 +6,16 @@
     <workdir>/round_XX/kernels.npz   trained prunable kernels, same keys
     <workdir>/round_XX/checkpoint/   full model + optimizer state at the end
     <workdir>/round_XX/metrics.json  written last: its presence marks the round complete
+    <workdir>/round_XX/resume/       state after the last finished epoch of an unfinished round
     <workdir>/results.csv            one row per completed round
 """
 import csv
 import io
 import json
 import os
+import shutil
 
-from tfprune import files
+from tfprune import faults, files
 from tfprune.mask import Mask
 
 RESULT_COLUMNS = ("round", "density", "test_accuracy", "test_loss", "train_loss", "seconds")
@@ -42,6 +44,14 @@ class RunDir:
 
     def checkpoint_dir(self, r):
         return os.path.join(self.round_dir(r), "checkpoint")
+
+    def resume_dir(self, r):
+        return os.path.join(self.round_dir(r), "resume")
+
+    def progress(self, r):
+        """The progress.json of round `r`'s last epoch checkpoint, or None."""
+        path = os.path.join(self.resume_dir(r), "progress.json")
+        return files.read_json(path) if os.path.exists(path) else None
 
     def is_complete(self, r):
         return os.path.exists(os.path.join(self.round_dir(r), "metrics.json"))
@@ -95,11 +105,17 @@ class RunDir:
         """
         folder = self.round_dir(r)
         os.makedirs(folder, exist_ok=True)
+        name = os.path.basename(folder)
         mask.save(os.path.join(folder, "mask.npz"))
+        faults.stage(f"saved_mask:{name}")
         files.save_arrays(os.path.join(folder, "kernels.npz"), kernels)
+        faults.stage(f"saved_kernels:{name}")
         save_state(self.checkpoint_dir(r))
+        faults.stage(f"saved_checkpoint:{name}")
         files.write_json(os.path.join(folder, "metrics.json"), metrics)
+        faults.stage(f"saved_metrics:{name}")
         self.write_results()
+        shutil.rmtree(self.resume_dir(r), ignore_errors=True)
 
     def mask(self, r):
         return Mask.load(os.path.join(self.round_dir(r), "mask.npz"))

@@ -75,7 +75,7 @@ def training_callbacks(config, r):
     out = []
     if config.perturb_signs:
         out.append(cb.PerturbSigns(config.perturb_signs, config.perturb_every,
-                                   np.random.default_rng([config.seed, r, 2])))
+                                   seed=(config.seed, r, 2)))
     if config.fixed_signs:
         out.append(cb.FixSigns())
     return out

@@ -1,0 +1,89 @@
+"""A run killed anywhere (SIGKILL at named stages or at a time) resumes to the same result."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tfprune import experiment
+from tfprune.config import Config
+from tfprune.rundir import RunDir
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SETTINGS = dict(method="imp", model="lenet300_100", rounds=2, epochs=3, warmup_epochs=1,
+                rewind_epoch=1, download=False)
+ARGS = [f"--{k}={v}" for k, v in SETTINGS.items() if k != "download"] + ["--nodownload"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("reference") / "run"
+    experiment.run(Config(**SETTINGS, workdir=str(workdir)))
+    return RunDir(workdir)
+
+
+def launch(workdir, env=None):
+    return subprocess.Popen([sys.executable, os.path.join(ROOT, "launch", "train.py"),
+                             f"--workdir={workdir}", *ARGS], env={**os.environ, **(env or {})},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def assert_same_result(run_dir, reference):
+    assert run_dir.completed_rounds() == reference.completed_rounds() == [0, 1, 2]
+    for r in range(3):
+        assert run_dir.mask(r) == reference.mask(r)
+        ours, theirs = run_dir.metrics(r), reference.metrics(r)
+        for key in set(ours) | set(theirs):
+            if key != "seconds":
+                assert ours[key] == theirs[key], (r, key)
+        for key, kernel in run_dir.kernels(r).items():
+            np.testing.assert_array_equal(kernel, reference.kernels(r)[key])
+    assert not any(os.path.exists(run_dir.resume_dir(r)) for r in range(3))
+
+
+@pytest.mark.parametrize("stage", [
+    "epoch_checkpoint:round_00:2",   # mid dense round, after the rewind point
+    "epoch_checkpoint:round_01:2",   # mid pruned round (IMP resumes at epoch 1 + 1)
+    "epoch_checkpoint:round_02:3",   # after the last epoch, before the round's files
+    "saved_mask:round_01",           # half of a round's files written
+    "saved_checkpoint:round_01",     # all but metrics.json
+    "saved_metrics:round_00",        # between rounds
+])
+def test_killed_at_a_named_stage_resumes_to_the_uninterrupted_result(stage, reference, tmp_path):
+    workdir = tmp_path / "run"
+    killed = launch(workdir, {"TFPRUNE_KILL_AT": stage})
+    assert killed.wait(timeout=300) == -signal.SIGKILL, killed.stderr.read()[-2000:]
+    experiment.run(Config(**SETTINGS, workdir=str(workdir)))
+    assert_same_result(RunDir(workdir), reference)
+
+
+def test_killed_at_a_random_moment_resumes_to_the_uninterrupted_result(reference, tmp_path):
+    workdir = tmp_path / "run"
+    process = launch(workdir)
+    deadline = time.time() + 300
+    while time.time() < deadline and not os.path.exists(os.path.join(workdir, "round_01")):
+        time.sleep(0.2)
+    time.sleep(0.7)  # somewhere inside round 1
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    experiment.run(Config(**SETTINGS, workdir=str(workdir)))
+    assert_same_result(RunDir(workdir), reference)
+
+
+def test_deterministic_flag_enables_op_determinism_and_repeats_bits(tmp_path):
+    code = ("import sys; from tfprune import experiment; from tfprune.config import Config; "
+            "from tfprune.backend import tf; "
+            "r = experiment.run(Config(model='lenet300_100', rounds=0, epochs=1, warmup_epochs=0, "
+            "rewind_epoch=0, deterministic=True, workdir=sys.argv[1])); "
+            "print('RESULT', tf.config.experimental.is_op_determinism_enabled(), "
+            "r[0]['test_loss'])")
+    lines = []
+    for name in ("a", "b"):
+        result = subprocess.run([sys.executable, "-c", code, str(tmp_path / name)],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        lines.append([ln for ln in result.stdout.splitlines() if ln.startswith("RESULT")][-1])
+    assert lines[0].startswith("RESULT True") and lines[0] == lines[1]
