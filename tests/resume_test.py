@@ -75,10 +75,10 @@ def test_killed_at_a_random_moment_resumes_to_the_uninterrupted_result(reference
 
 def test_deterministic_flag_enables_op_determinism_and_repeats_bits(tmp_path):
     code = ("import sys; from tfprune import experiment; from tfprune.config import Config; "
-            "from tfprune.backend import tf; "
+            "from tensorflow.python.framework import config as tf_config; "
             "r = experiment.run(Config(model='lenet300_100', rounds=0, epochs=1, warmup_epochs=0, "
             "rewind_epoch=0, deterministic=True, workdir=sys.argv[1])); "
-            "print('RESULT', tf.config.experimental.is_op_determinism_enabled(), "
+            "print('RESULT', tf_config.is_op_determinism_enabled(), "
             "r[0]['test_loss'])")
     lines = []
     for name in ("a", "b"):
