@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from tfprune.backend import tf
 from tfprune.datasets import mnist1d, registry, tfds_image, tiny_imagenet
 import fake_data
 

@@ -1,6 +1,5 @@
 """The distributed path on 2 logical CPU devices, XLA and mixed precision, with masks."""
 import json
-import os
 import subprocess
 import sys
 

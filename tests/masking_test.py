@@ -5,7 +5,7 @@ import pytest
 import tfprune
 from tfprune import callbacks as cb
 from tfprune import masking
-from tfprune.backend import keras, tf
+from tfprune.backend import keras
 from tfprune.mask import Mask
 from tiny import STEPS, Probe, compiled, data, tiny_model, values
 

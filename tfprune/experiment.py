@@ -7,7 +7,6 @@ import shutil
 import tempfile
 import time
 
-import numpy as np
 from absl import logging
 
 from tfprune import callbacks as cb
