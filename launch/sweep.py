@@ -49,7 +49,7 @@ def main(argv):
         for key in ("workdir", "name", "seed"):
             base.pop(key)
         rows = sweep.run(base, variants, seeds, widths, FLAGS.out)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:
         logging.vlog(1, "traceback", exc_info=True)
         sys.exit(f"error: {e}")
     last = {}

@@ -28,7 +28,8 @@ def main(argv):
             shutil.rmtree(config.workdir)
         logging.info("config: %s", config)
         experiment.run(config)
-    except (ValueError, FileNotFoundError) as e:  # bad input: one line; -v=1 for the traceback
+    except (ValueError, OSError) as e:  # bad input, missing or unreachable data: one line
+        # (-v=1 for the traceback)
         logging.vlog(1, "traceback", exc_info=True)
         sys.exit(f"error: {e}")
 

@@ -1,5 +1,4 @@
 """Bad input: a clear one-line error naming the flag or file, and no file written or changed."""
-import hashlib
 import os
 import shutil
 
@@ -10,20 +9,10 @@ from tfprune import experiment
 from tfprune.callbacks import TrainingDiverged
 from tfprune.config import Config
 from tfprune.rundir import RunDir
+from snapshots import snapshot
 
 BASE = dict(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0, rewind_epoch=0,
             download=False)
-
-
-def snapshot(folder):
-    """{relative path: sha256} of every file under `folder`."""
-    out = {}
-    for root, _, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                out[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +85,12 @@ CONFIGS = [
     (dict(lr_drop_epochs=(3, 2), epochs=5), "--lr_drop_epochs must increase"),
     (dict(jit_compile=True, strategy="mirrored"), "--jit_compile works only with"),
     (dict(cpu_devices=-1), "--cpu_devices must be >= 0"),
+    (dict(rewind_epoch=2, warmup_epochs=1, epochs=5),
+     "--rewind_epoch=2 is after the warm-up (--warmup_epochs=1); rewind within it, or pass "
+     "--late_rewind"),
+    (dict(checkpoint_every=-1), "--checkpoint_every must be >= 0"),
+    (dict(signs="source"), "--signs=source and --signs_from go together"),
+    (dict(perturb_signs=1.5), "--perturb_signs must be in [0, 1]"),
 ]
 
 
@@ -118,6 +113,25 @@ def test_missing_data_folder_names_the_expected_layout(tmp_path):
     with pytest.raises(FileNotFoundError, match="expected layout"):
         experiment.run(Config(**(BASE | {"dataset": "tiny_imagenet"}), data_dir=str(tmp_path),
                               workdir=str(tmp_path / "run")))
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_unreachable_tfds_download_says_what_to_do(tmp_path, monkeypatch):
+    import requests
+    import tensorflow_datasets as tfds
+
+    def offline(self, *args, **kwargs):  # what TFDS's requests raise after retries, offline
+        raise requests.exceptions.ConnectionError(
+            "Failed to establish a new connection: [Errno -3] name resolution\nmore")
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", offline)
+    with pytest.raises(ConnectionError) as error:
+        experiment.run(Config(**(BASE | {"dataset": "cifar10", "download": True}),
+                              data_dir=str(tmp_path / "tfds"),
+                              workdir=str(tmp_path / "run")))
+    text = str(error.value)
+    assert text.startswith(f"could not download TFDS dataset 'cifar10' into {tmp_path / 'tfds'} "
+                           "(ConnectionError: Failed to establish a new connection")
+    assert "--data_dir=<that folder> --nodownload" in text and "\n" not in text
     assert not (tmp_path / "run").exists()
 
 

@@ -57,6 +57,8 @@ def parse(*args):
     (["--epochs=0"], "--epochs must be positive"),
     (["--rounds=-1"], "--rounds must be >= 0"),
     (["--warmup_epochs=11", "--epochs=10"], "--warmup_epochs must be in [0, --epochs]"),
+    (["--rewind_epoch=3"], "--rewind_epoch=3 is after the warm-up (--warmup_epochs=1)"),
+    (["--checkpoint_every=-2"], "--checkpoint_every must be >= 0"),
 ])
 def test_bad_flag_values_name_the_flag_and_what_is_valid(args, message):
     from absl import flags
@@ -67,6 +69,11 @@ def test_bad_flag_values_name_the_flag_and_what_is_valid(args, message):
 
 def test_flags_round_trip_to_the_default_config():
     assert parse() == Config()
+
+
+def test_late_rewind_allows_a_rewind_point_after_the_warm_up():
+    config = parse("--rewind_epoch=3", "--late_rewind")
+    assert config.rewind_epoch == 3 and config.warmup_epochs == 1
 
 
 def test_ignore_layers_flag_is_a_list():

@@ -25,9 +25,9 @@ def reference(tmp_path_factory):
     return RunDir(workdir)
 
 
-def launch(workdir, env=None):
+def launch(workdir, env=None, args=()):
     return subprocess.Popen([sys.executable, os.path.join(ROOT, "launch", "train.py"),
-                             f"--workdir={workdir}", *ARGS], env={**os.environ, **(env or {})},
+                             f"--workdir={workdir}", *ARGS, *args], env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -44,19 +44,24 @@ def assert_same_result(run_dir, reference):
     assert not any(os.path.exists(run_dir.resume_dir(r)) for r in range(3))
 
 
-@pytest.mark.parametrize("stage", [
-    "epoch_checkpoint:round_00:2",   # mid dense round, after the rewind point
-    "epoch_checkpoint:round_01:2",   # mid pruned round (IMP resumes at epoch 1 + 1)
-    "epoch_checkpoint:round_02:3",   # after the last epoch, before the round's files
-    "saved_mask:round_01",           # half of a round's files written
-    "saved_checkpoint:round_01",     # all but metrics.json
-    "saved_metrics:round_00",        # between rounds
+@pytest.mark.parametrize("stage, every, saved", [  # saved: (round, epoch) of the resume state
+    ("epoch_checkpoint:round_00:2", 1, (0, 2)),  # mid dense round, after the rewind point
+    ("epoch_checkpoint:round_01:2", 1, (1, 2)),  # mid pruned round (IMP resumes at epoch 1 + 1)
+    ("epoch_checkpoint:round_02:3", 1, (2, 3)),  # after the last epoch, before the round's files
+    ("saved_mask:round_01", 1, (1, 3)),          # half of a round's files written
+    ("saved_checkpoint:round_01", 1, (1, 3)),    # all but metrics.json
+    ("saved_metrics:round_00", 1, (0, 3)),       # between rounds, before the epochs' cleanup
+    ("saved_mask:round_00", 2, (0, 2)),          # epoch 3 was not saved: it is trained again
+    ("saved_mask:round_01", 0, (1, None)),       # no epoch checkpoints: the round restarts
 ])
-def test_killed_at_a_named_stage_resumes_to_the_uninterrupted_result(stage, reference, tmp_path):
+def test_killed_at_a_named_stage_resumes_to_the_uninterrupted_result(stage, every, saved,
+                                                                     reference, tmp_path):
     workdir = tmp_path / "run"
-    killed = launch(workdir, {"TFPRUNE_KILL_AT": stage})
+    killed = launch(workdir, {"TFPRUNE_KILL_AT": stage}, [f"--checkpoint_every={every}"])
     assert killed.wait(timeout=300) == -signal.SIGKILL, killed.stderr.read()[-2000:]
-    experiment.run(Config(**SETTINGS, workdir=str(workdir)))
+    r, epoch = saved
+    assert (RunDir(workdir).progress(r) or {}).get("epoch") == epoch
+    experiment.run(Config(**SETTINGS, workdir=str(workdir), checkpoint_every=every))
     assert_same_result(RunDir(workdir), reference)
 
 

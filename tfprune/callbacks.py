@@ -228,7 +228,11 @@ class FixSigns(keras.callbacks.Callback):
 
 
 class TrainingDiverged(ValueError):
-    """The training loss stopped being finite."""
+    """The training loss stopped being finite after `epoch` epochs (its value: `loss`)."""
+
+    def __init__(self, message, epoch=None, loss=None):
+        super().__init__(message)
+        self.epoch, self.loss = epoch, loss
 
 
 class StopIfDiverged(keras.callbacks.Callback):
@@ -241,22 +245,26 @@ class StopIfDiverged(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
-            raise TrainingDiverged(f"{self.where}the training loss is {loss} after epoch "
-                                   f"{epoch + 1}; lower --lr (or change the settings) and run "
-                                   "again in a new --workdir")
+            raise TrainingDiverged(
+                f"{self.where}the training loss is {loss} after epoch {epoch + 1}; run the same "
+                "command with a lower --lr (or other --warmup_epochs, --momentum, ...) to "
+                "retrain this round from its start", epoch=epoch + 1, loss=float(loss))
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """After every epoch, saves the whole state into `directory` (atomically), with
+    """After every `every`-th epoch, saves the whole state into `directory` (atomically), with
     `progress.json`: the epochs done, the epoch's logs and `sign_flips.per_epoch`, so that
-    a killed round resumes from its last completed epoch (see `experiment`)."""
+    a killed round resumes from its last saved epoch (see `experiment`)."""
 
-    def __init__(self, directory, sign_flips):
+    def __init__(self, directory, sign_flips, every=1):
         super().__init__()
         self.directory = directory
         self.sign_flips = sign_flips
+        self.every = every  # 0: never
 
     def on_epoch_end(self, epoch, logs=None):
+        if not self.every or (epoch + 1) % self.every:
+            return
         progress = {"epoch": epoch + 1, "logs": {k: float(v) for k, v in (logs or {}).items()},
                     "sign_flips_per_epoch": self.sign_flips.per_epoch}
         save_state(self.model, self.directory, extra_json={"progress.json": progress})

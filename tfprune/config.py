@@ -54,7 +54,9 @@ class Config:
                           pruning.names)
     ignore_layers: tuple = _field((), "Conv/dense layer names never pruned (comma-separated).")
     rewind_epoch: int = _field(1, "IMP's rewind point: the state after this many epochs of the "
-                               "dense round 0 (0 = initialization).")
+                               "dense round 0 (0 = initialization); at most --warmup_epochs.")
+    late_rewind: bool = _field(False, "Allow a --rewind_epoch after the warm-up (Renda et al.'s "
+                               "rewinding to epoch 12 of a schedule without warm-up).")
     mask_from: Optional[str] = _field(None, "Take each pruned round's mask from this run "
                                       "directory instead of pruning (e.g. IMP with LRR's masks).")
     signs: str = _field("keep", "Signs of the surviving weights when a pruned round starts: keep "
@@ -84,6 +86,8 @@ class Config:
                                    "CPU; variables and masks stay float32.")
     jit_compile: bool = _field(False, "Compile training steps with XLA (single device only: "
                                "tfmot's wrapper fails under XLA with a multi-device strategy).")
+    checkpoint_every: int = _field(1, "Save the resume checkpoint every N epochs (a killed run "
+                                   "loses at most N epochs; 0: only finished rounds).")
     deterministic: bool = _field(False, "Enable TensorFlow's op determinism (same seed, same "
                                  "bits on any run; needed on GPUs, costs speed; the process "
                                  "keeps it).")
@@ -106,6 +110,10 @@ class Config:
             (0 < self.prune_fraction < 1, "--prune_fraction must be in (0, 1)"),
             (0 <= self.warmup_epochs <= self.epochs, "--warmup_epochs must be in [0, --epochs]"),
             (0 <= self.rewind_epoch < self.epochs, "--rewind_epoch must be in [0, --epochs)"),
+            (self.rewind_epoch <= self.warmup_epochs or self.late_rewind,
+             f"--rewind_epoch={self.rewind_epoch} is after the warm-up (--warmup_epochs="
+             f"{self.warmup_epochs}); rewind within it, or pass --late_rewind to rewind later"),
+            (self.checkpoint_every >= 0, "--checkpoint_every must be >= 0"),
             (0 <= self.momentum < 1, "--momentum must be in [0, 1)"),
             (self.weight_decay >= 0, "--weight_decay must be >= 0"),
             (self.eval_every >= 0, "--eval_every must be >= 0"),

@@ -107,7 +107,8 @@ def run(config, callbacks=(), stopwatch=None):
 
 
 def _run(config, run_dir, strategy, callbacks, stopwatch):
-    run_dir.check_config(config.to_dict())
+    defaults = type(config)().to_dict()  # for runs written before a key existed
+    run_dir.check_config(config.to_dict(), defaults)
     done = run_dir.completed_rounds()
     for r in done:  # a kill between a round's metrics.json and this cleanup leaves its epochs
         shutil.rmtree(run_dir.resume_dir(r), ignore_errors=True)
@@ -124,7 +125,9 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
             masking.set_masks(model, run_dir.mask(done[-1]))
             run_dir.kernels(done[-1]), run_dir.rewind_kernels()  # read later: fail before training
         results = [run_dir.metrics(r) for r in done]
-        run_dir.write_config(config.to_dict())  # only once data, model, sources and state load
+        # Only once data, model, sources and state load; drops a diverged round's epochs if
+        # its settings changed, so it restarts.
+        run_dir.write_config(config.to_dict(), defaults)
         writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
         summaries.write_layout(writer)
     try:
@@ -158,15 +161,15 @@ def train_round(config, method, run_dir, model, data, writer, r, found, extra, s
     if config.eval_every:
         eval_kwargs = dict(validation_data=data.test, validation_freq=config.eval_every)
     flips = cb.SignFlips(progress["sign_flips_per_epoch"] if progress else ())
-    with stopwatch("fit"):
+    with stopwatch("fit"), _record_divergence(run_dir, r):
         history = model.fit(
             data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
             callbacks=restart + variants.training_callbacks(config, r) + [
                 cb.StopIfDiverged(f"round {r} of {run_dir.root} (earlier rounds are intact): "),
                 cb.KeepMasks(), flips, cb.Progress(prefix),
                 summaries.EpochSummaries(writer, r * config.epochs),
-                cb.EpochCheckpoint(run_dir.resume_dir(r), flips)] + extra,
-            **eval_kwargs)
+                cb.EpochCheckpoint(run_dir.resume_dir(r), flips, config.checkpoint_every)]
+            + extra, **eval_kwargs)
     last = {k: v[-1] for k, v in history.history.items()} or progress["logs"]
     with stopwatch("evaluate"):
         test = model.evaluate(data.test, verbose=0, return_dict=True)
@@ -195,6 +198,16 @@ def train_round(config, method, run_dir, model, data, writer, r, found, extra, s
                  prefix, metrics["test_accuracy"], metrics["test_loss"],
                  metrics["sign_flips_vs_rewind"], metrics["seconds"])
     return metrics
+
+
+@contextlib.contextmanager
+def _record_divergence(run_dir, r):
+    """Marks round `r` diverged in the run directory when `TrainingDiverged` passes through."""
+    try:
+        yield
+    except cb.TrainingDiverged as e:
+        run_dir.mark_diverged(r, {"epoch": e.epoch, "loss": str(e.loss)})
+        raise
 
 
 def start_round(config, method, run_dir, model, found, r):

@@ -6,7 +6,9 @@
     <workdir>/round_XX/kernels.npz   trained prunable kernels, same keys
     <workdir>/round_XX/checkpoint/   full model + optimizer state at the end
     <workdir>/round_XX/metrics.json  written last: its presence marks the round complete
-    <workdir>/round_XX/resume/       state after the last finished epoch of an unfinished round
+    <workdir>/round_XX/resume/       state after the last saved epoch of an unfinished round
+    <workdir>/round_XX/diverged.json the round stopped on a NaN/Inf loss (epoch, loss)
+    <workdir>/config_changes.json    settings changed to retrain a diverged round, and from when
     <workdir>/results.csv            one row per completed round
 """
 import csv
@@ -74,28 +76,85 @@ class RunDir:
     # can be extended), how often to evaluate, what reports call it, and where it computes
     # (a run started on a CPU can go on on GPUs; results agree within float tolerance).
     FREE_KEYS = ("workdir", "data_dir", "download", "rounds", "eval_every", "name", "strategy",
-                 "cpu_devices", "jit_compile")
+                 "cpu_devices", "jit_compile", "checkpoint_every")
+    # Keys that only steer optimization: after a round diverged they may change for the rounds
+    # not yet trained (the diverged round restarts from its start); config_changes.json says so.
+    RETRAIN_KEYS = ("lr", "finetune_lr", "momentum", "weight_decay", "schedule",
+                    "lr_drop_epochs", "warmup_epochs", "late_rewind")
 
-    def check_config(self, config, free_keys=FREE_KEYS):
+    @property
+    def changes_path(self):
+        return os.path.join(self.root, "config_changes.json")
+
+    def check_config(self, config, defaults=None):
         """Raises unless `config` (a dict) may run here: a new folder, an empty one, or its own
-        run (differing, if at all, only in `free_keys`)."""
-        config = json.loads(json.dumps(config))  # compare as stored: tuples become lists
-        if self.is_run():
-            old = self.read_config()
-            differing = sorted(k for k in set(old) | set(config)
-                               if k not in free_keys and old.get(k) != config.get(k))
-            if differing:
-                details = ", ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in differing)
-                raise ValueError(f"{self.root} holds a run with another configuration ({details}); "
-                                 "use another --workdir")
-        elif os.path.isdir(self.root) and os.listdir(self.root):
-            raise ValueError(f"{self.root} is not empty and not a run directory; "
-                             "use another --workdir")
+        run, differing only in `FREE_KEYS` or, after a diverged round, in `RETRAIN_KEYS`.
 
-    def write_config(self, config):
-        """Checks `config` (see `check_config`) and writes it (e.g. with more rounds)."""
-        self.check_config(config)
+        Args:
+            config: the configuration to run, as a dict.
+            defaults: values of keys that a run written by an older version lacks.
+
+        Returns:
+            {key: (old, new)} of the `RETRAIN_KEYS` that change (empty if none).
+        """
+        config = json.loads(json.dumps(config))  # compare as stored: tuples become lists
+        if not self.is_run():
+            if os.path.isdir(self.root) and os.listdir(self.root):
+                raise ValueError(f"{self.root} is not empty and not a run directory; "
+                                 "use another --workdir")
+            return {}
+        old = json.loads(json.dumps(defaults or {})) | self.read_config()
+        differing = {k: (old.get(k), config.get(k)) for k in sorted(set(old) | set(config))
+                     if k not in self.FREE_KEYS and old.get(k) != config.get(k)}
+        diverged = self.diverged_round()
+        if not differing or (diverged is not None and set(differing) <= set(self.RETRAIN_KEYS)):
+            return differing
+        details = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in differing.items())
+        hint = (f"; after a diverged round only {', '.join(self.RETRAIN_KEYS)} may change"
+                if diverged is not None else "")
+        raise ValueError(f"{self.root} holds a run with another configuration ({details}){hint}; "
+                         "use another --workdir (or --overwrite to replace it)")
+
+    def write_config(self, config, defaults=None):
+        """Checks `config` (see `check_config`) and writes it (e.g. with more rounds).
+
+        A change of `RETRAIN_KEYS` after a diverged round r is logged in config_changes.json,
+        and round r's epoch checkpoint and divergence record are dropped, so that it restarts.
+        """
+        changed = self.check_config(config, defaults)
+        if changed:
+            r = self.diverged_round()
+            entry = {"from_round": r, "diverged": self.diverged(r),
+                     "changed": {k: {"old": a, "new": b} for k, (a, b) in changed.items()}}
+            history = self.config_changes()
+            if not history or history[-1] != entry:  # a kill may have left it written once
+                files.write_json(self.changes_path, history + [entry])
+            shutil.rmtree(self.resume_dir(r), ignore_errors=True)
         files.write_json(self.config_path, config)
+        if changed:
+            os.remove(self.diverged_path(r))
+
+    def config_changes(self):
+        """The list in config_changes.json: [{from_round, diverged, changed}], oldest first."""
+        return files.read_json(self.changes_path) if os.path.exists(self.changes_path) else []
+
+    # Divergence.
+    def diverged_path(self, r):
+        return os.path.join(self.round_dir(r), "diverged.json")
+
+    def mark_diverged(self, r, record):
+        """Records that round `r` stopped on a non-finite loss (`record`: epoch, loss)."""
+        os.makedirs(self.round_dir(r), exist_ok=True)
+        files.write_json(self.diverged_path(r), record)
+
+    def diverged(self, r):
+        path = self.diverged_path(r)
+        return files.read_json(path) if os.path.exists(path) else None
+
+    def diverged_round(self):
+        """The first unfinished round if it stopped on a non-finite loss, else None."""
+        r = len(self.completed_rounds())
+        return r if os.path.exists(self.diverged_path(r)) else None
 
     # Rounds.
     def save_round(self, r, mask, kernels, save_state, metrics):
@@ -116,6 +175,8 @@ class RunDir:
         faults.stage(f"saved_metrics:{name}")
         self.write_results()
         shutil.rmtree(self.resume_dir(r), ignore_errors=True)
+        if os.path.exists(self.diverged_path(r)):
+            os.remove(self.diverged_path(r))
 
     def mask(self, r):
         return Mask.load(os.path.join(self.round_dir(r), "mask.npz"))

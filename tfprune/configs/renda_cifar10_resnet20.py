@@ -28,6 +28,7 @@ def get_config(smoke=False):
     """The Config overrides of this protocol; `smoke` shrinks it to seconds."""
     config = dict(model="resnet20", dataset="cifar10", epochs=160, lr_drop_epochs=(80, 120),
                   warmup_epochs=0,
-                  rewind_epoch=12, lr=0.1, momentum=0.9, batch_size=128, weight_decay=1e-4,
+                  rewind_epoch=12, late_rewind=True, lr=0.1, momentum=0.9, batch_size=128,
+                  weight_decay=1e-4,
                   schedule="step", rounds=10, prune_fraction=0.2, pruning="global_magnitude")
     return shrink(config, smoke, width=0.25)

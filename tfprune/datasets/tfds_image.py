@@ -2,6 +2,7 @@
 import os
 
 import tensorflow_datasets as tfds
+from absl import logging
 
 from tfprune.backend import tf
 from tfprune.datasets.base import Data, make_test, make_train, normalize
@@ -28,6 +29,7 @@ def builder(name: str, data_dir=None, download: bool = False):
 
     Raises:
         FileNotFoundError: The data is not prepared in `data_dir` and `download` is False.
+        ConnectionError: The download or preparation failed (offline, server down, ...).
     """
     b = tfds.builder(name, data_dir=os.fspath(data_dir) if data_dir is not None else None)
     if not b.is_prepared():
@@ -37,7 +39,17 @@ def builder(name: str, data_dir=None, download: bool = False):
                 "(--download / download=True, needs internet) or point --data_dir at a copy "
                 f"prepared with `tfds build {name} --data_dir {b.data_dir_root}`"
             )
-        b.download_and_prepare()
+        logging.info("downloading and preparing TFDS %s into %s (needs internet)", name,
+                     b.data_dir)
+        try:
+            b.download_and_prepare()
+        except Exception as e:  # TFDS raises many kinds; the user needs one line and a way out
+            reason = (str(e).strip().splitlines() or [""])[0][:200]
+            raise ConnectionError(
+                f"could not download TFDS dataset {name!r} into {b.data_dir_root} "
+                f"({type(e).__name__}: {reason}); connect to the internet, or prepare it "
+                f"elsewhere with `tfds build {name}`, copy it and pass --data_dir=<that folder> "
+                "--nodownload") from e
     return b
 
 

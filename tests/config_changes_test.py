@@ -1,0 +1,110 @@
+"""Which settings may change when a run resumes: free keys, retraining after a divergence,
+runs written before a key existed, and how often epoch checkpoints are saved."""
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from tfprune import experiment
+from tfprune.backend import keras
+from tfprune.callbacks import TrainingDiverged
+from tfprune.config import Config
+from tfprune.rundir import RunDir
+from snapshots import snapshot
+
+# Fine-tuning at an absurd rate: round 0 trains normally, round 1 diverges.
+BASE = dict(model="lenet300_100", rounds=2, epochs=1, warmup_epochs=0, rewind_epoch=0,
+            method="ft", download=False)
+DIVERGING = dict(finetune_lr=1e30)
+
+
+def assert_same_round(a, b, r):
+    assert a.mask(r) == b.mask(r)
+    ours, theirs = a.metrics(r), b.metrics(r)
+    assert {k: v for k, v in ours.items() if k != "seconds"} == \
+        {k: v for k, v in theirs.items() if k != "seconds"}
+    for key, kernel in a.kernels(r).items():
+        np.testing.assert_array_equal(kernel, b.kernels(r)[key])
+
+
+@pytest.fixture(scope="module")
+def diverged(tmp_path_factory):
+    """A run whose round 1 diverged, and the run that had the new settings from the start."""
+    root = tmp_path_factory.mktemp("diverged")
+    with pytest.raises(TrainingDiverged, match="round 1 of .* the training loss is nan after "
+                       "epoch 1; run the same command with a lower --lr"):
+        experiment.run(Config(**BASE, **DIVERGING, workdir=str(root / "run")))
+    experiment.run(Config(**BASE, finetune_lr=0.01, workdir=str(root / "fresh")))
+    return root / "run", RunDir(root / "fresh")
+
+
+def test_a_diverged_round_is_recorded_and_earlier_rounds_kept(diverged):
+    run_dir = RunDir(diverged[0])
+    assert run_dir.completed_rounds() == [0] and run_dir.diverged_round() == 1
+    assert run_dir.diverged(1) == {"epoch": 1, "loss": "nan"}
+    assert np.isfinite(run_dir.metrics(0)["test_loss"])
+
+
+def test_only_optimization_settings_may_change_after_a_divergence(diverged):
+    workdir = diverged[0]
+    before = snapshot(workdir)
+    with pytest.raises(ValueError, match=r"model: 'lenet300_100' -> 'convnet'\); after a "
+                       r"diverged round only lr, finetune_lr, momentum, .* may change"):
+        experiment.run(Config(**(BASE | {"model": "convnet"}), finetune_lr=0.01,
+                              workdir=str(workdir)))
+    assert snapshot(workdir) == before
+
+
+def test_retraining_a_diverged_round_with_other_settings_equals_a_fresh_run(diverged, tmp_path):
+    workdir = tmp_path / "run"
+    shutil.copytree(diverged[0], workdir)
+    round0 = {k: v for k, v in snapshot(workdir).items() if k.startswith("round_00")}
+    results = experiment.run(Config(**BASE, finetune_lr=0.01, workdir=str(workdir)))
+    run_dir, fresh = RunDir(workdir), diverged[1]
+    assert [m["round"] for m in results] == [0, 1, 2] and run_dir.diverged_round() is None
+    assert {k: v for k, v in snapshot(workdir).items() if k.startswith("round_00")} == round0
+    for r in (1, 2):  # finetune_lr does not touch round 0, so the runs must agree bit for bit
+        assert_same_round(run_dir, fresh, r)
+    assert run_dir.read_config()["finetune_lr"] == 0.01
+    assert run_dir.config_changes() == [{
+        "from_round": 1, "diverged": {"epoch": 1, "loss": "nan"},
+        "changed": {"finetune_lr": {"old": 1e30, "new": 0.01}}}]
+    # From now on the new settings are the run's: the old ones are refused.
+    with pytest.raises(ValueError, match=r"finetune_lr: 0.01 -> 1e\+30\); use another"):
+        experiment.run(Config(**BASE, **DIVERGING, workdir=str(workdir)))
+
+
+def test_a_run_written_before_a_key_existed_resumes_with_its_default(tiny_runs, tmp_path):
+    workdir = tmp_path / "old"
+    shutil.copytree(tiny_runs / "lrr", workdir)
+    stored = json.loads((workdir / "config.json").read_text())
+    for key in ("late_rewind", "checkpoint_every"):
+        del stored[key]
+    (workdir / "config.json").write_text(json.dumps(stored))
+    experiment.run(Config(**stored))  # nothing to train; accepted
+    with pytest.raises(ValueError, match=r"late_rewind: False -> True"):
+        experiment.run(Config(**(stored | {"late_rewind": True})))
+
+
+class ResumeFolderSeen(keras.callbacks.Callback):
+    """Records, after each epoch, whether the round's epoch checkpoint exists."""
+
+    def __init__(self, folder):
+        super().__init__()
+        self.folder, self.seen = folder, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append(os.path.exists(os.path.join(self.folder, "progress.json")))
+
+
+@pytest.mark.parametrize("every, seen", [(1, [True] * 3), (2, [False, True, True]),
+                                         (0, [False] * 3)])
+def test_checkpoint_every_saves_every_nth_epoch(tmp_path, every, seen):
+    config = Config(model="lenet300_100", rounds=0, epochs=3, warmup_epochs=1, rewind_epoch=1,
+                    checkpoint_every=every, download=False, workdir=str(tmp_path / "run"))
+    probe = ResumeFolderSeen(RunDir(config.workdir).resume_dir(0))
+    experiment.run(config, callbacks=[probe])
+    assert probe.seen == seen
+    assert not os.path.exists(probe.folder)  # dropped once the round is complete
