@@ -81,6 +81,8 @@ def load_arrays(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"missing file {path}")
     try:
+        if not zipfile.is_zipfile(path):  # else numpy calls garbage "pickled data"
+            raise ValueError("not an .npz archive (damaged or truncated?)")
         data = np.load(path, allow_pickle=False)
         if not hasattr(data, "files"):
             raise ValueError("a single .npy array, not an .npz archive")

@@ -44,7 +44,8 @@ def builder(name: str, data_dir=None, download: bool = False):
         try:
             b.download_and_prepare()
         except Exception as e:  # TFDS raises many kinds; the user needs one line and a way out
-            reason = (str(e).strip().splitlines() or [""])[0][:200]
+            reason = (str(e).strip().splitlines() or [""])[0]
+            reason = reason if len(reason) <= 200 else reason[:197] + "..."
             raise ConnectionError(
                 f"could not download TFDS dataset {name!r} into {b.data_dir_root} "
                 f"({type(e).__name__}: {reason}); connect to the internet, or prepare it "
