@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tfprune import experiment
+from tfprune import experiment, report
 from tfprune.backend import keras
 from tfprune.callbacks import TrainingDiverged
 from tfprune.config import Config
@@ -71,6 +71,10 @@ def test_retraining_a_diverged_round_with_other_settings_equals_a_fresh_run(dive
     assert run_dir.config_changes() == [{
         "from_round": 1, "diverged": {"epoch": 1, "loss": "nan"},
         "changed": {"finetune_lr": {"old": 1e30, "new": 0.01}}}]
+    report.write([str(workdir)], str(tmp_path / "report"))
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert (f"## settings changed after a divergence\n\n- {workdir}: from round 1 (diverged at "
+            "epoch 1), finetune_lr 1e+30 -> 0.01") in summary
     # From now on the new settings are the run's: the old ones are refused.
     with pytest.raises(ValueError, match=r"finetune_lr: 0.01 -> 1e\+30\); use another"):
         experiment.run(Config(**BASE, **DIVERGING, workdir=str(workdir)))

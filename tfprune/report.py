@@ -213,6 +213,13 @@ def write(paths, out):
         header, rows = draw(groups, png)
         written.append(png)
         sections += ["", f"## {name}", "", f"![{name}]({name}.png)", "", _table(header, rows)]
+    changes = [f"- {path}: from round {c['from_round']} (diverged at epoch "
+               f"{(c['diverged'] or {}).get('epoch')}), " + ", ".join(
+                   f"{k} {v['old']!r} -> {v['new']!r}" for k, v in c["changed"].items())
+               for members in groups.values() for path in members
+               for c in RunDir(path).config_changes()]
+    if changes:
+        sections += ["", "## settings changed after a divergence", "", *changes]
     summary = os.path.join(out, "summary.md")
     files.write_text(summary, "\n".join(sections) + "\n")
     return written + [summary]
