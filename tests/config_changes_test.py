@@ -112,3 +112,17 @@ def test_checkpoint_every_saves_every_nth_epoch(tmp_path, every, seen):
     experiment.run(config, callbacks=[probe])
     assert probe.seen == seen
     assert not os.path.exists(probe.folder)  # dropped once the round is complete
+
+
+def test_a_dense_round_that_diverged_is_retrained_from_scratch(tmp_path):
+    values = dict(model="lenet300_100", rounds=1, epochs=2, warmup_epochs=1, rewind_epoch=1,
+                  method="imp", download=False)
+    workdir = str(tmp_path / "run")
+    with pytest.raises(TrainingDiverged, match="round 0 of .* after epoch 1"):
+        experiment.run(Config(**values, lr=1e30, workdir=workdir))
+    experiment.run(Config(**values, lr=0.1, workdir=workdir))
+    experiment.run(Config(**values, lr=0.1, workdir=str(tmp_path / "fresh")))
+    run_dir, fresh = RunDir(workdir), RunDir(tmp_path / "fresh")
+    for r in (0, 1):  # the rewind point was saved again, with the new learning rate
+        assert_same_round(run_dir, fresh, r)
+    assert run_dir.config_changes()[0]["changed"] == {"lr": {"old": 1e30, "new": 0.1}}
