@@ -20,7 +20,7 @@ def main(argv):
     try:
         runs = [run for path in paths for run in report.find_runs(path)]
         written = report.write(runs, FLAGS.out)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:
         sys.exit(f"error: {e}")
     print("\n".join(written))
 

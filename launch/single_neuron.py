@@ -43,7 +43,7 @@ def parse_dims(values):
 
 def main(argv):
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")
     kwargs = dict(seeds=FLAGS.seeds, seed=FLAGS.seed, init=FLAGS.init, n=FLAGS.n, lr=FLAGS.lr,
                   steps=FLAGS.steps, threshold=FLAGS.threshold)
     try:  # every dimension checked before any work, so a bad value writes nothing

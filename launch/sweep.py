@@ -28,7 +28,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")
     try:
         if (FLAGS.sweep is None) == (FLAGS.grid is None):
             raise ValueError("give exactly one of --sweep and --grid")

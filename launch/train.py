@@ -20,7 +20,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")
     try:
         config = cli.config_from_flags()
         if FLAGS.overwrite and RunDir(config.workdir).is_run():

@@ -5,7 +5,8 @@ import os
 import shutil
 
 import pytest
-from absl import app, flags
+from absl import flags
+from absl import logging as absl_logging
 
 from tfprune import experiment
 from tfprune.callbacks import TrainingDiverged
@@ -30,17 +31,17 @@ def launch(args):
     Returns:
         (exit status, the one-line error that the launcher prints to stderr).
     """
+    level = absl_logging.get_absl_logger().level  # parsing --verbosity changes it
     train.FLAGS.unparse_flags()
     try:
         train.main(train.FLAGS([TRAIN_PY, *args]))
     except flags.Error as e:  # app.run prints "FATAL Flags parsing error: <e>", exits 1
         return 1, str(e)
-    except app.UsageError as e:  # app.run prints the usage and the error
-        return e.exitcode, str(e)
     except SystemExit as e:  # main's sys.exit("error: ...") exits 1
         return (1 if isinstance(e.code, str) else e.code), str(e.code)
     finally:
         train.FLAGS.unparse_flags()
+        absl_logging.get_absl_logger().setLevel(level)
     return 0, ""
 
 
@@ -87,6 +88,8 @@ def prepare(kind, tmp_path, done_run, monkeypatch):
         with pytest.raises(TrainingDiverged):
             experiment.run(Config(**(BASE | {"rounds": 2}), method="ft", finetune_lr=1e30,
                                   workdir=str(workdir)))
+    elif kind == "file":
+        (tmp_path / "afile").write_text("not a folder")
     elif kind == "offline":  # what TFDS's `requests` raise after their retries, offline
         import requests
         import tensorflow_datasets as tfds
@@ -114,7 +117,8 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
     ("config", "new", ["--config=paper"], "flag --config=paper: value should be one of <"),
     ("integer", "new", ["--batch_size=abc"], "flag --batch_size=abc: invalid literal"),
     ("unknown flag", "new", ["--learning_rate=0.1"], "Unknown command line flag 'learning_rate'"),
-    ("positional", "new", ["extra"], "unexpected arguments: extra"),
+    ("positional", "new", ["extra"],
+     "error: unexpected arguments: extra (flags are --name=value)"),
     # The configuration validates ranges and combinations before any work.
     ("prune_fraction", "new", ["--prune_fraction=1.0"], "error: --prune_fraction must be in (0, 1)"),
     ("epochs", "new", ["--epochs=0"], "error: --epochs must be positive, got 0"),
@@ -152,7 +156,7 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
     ("overwrite not a run", "notes", ["--overwrite"], "is not empty and not a run directory"),
     ("diverged, other model", "diverged", ["--method=ft", "--finetune_lr=0.01", "--model=convnet"],
      "model: 'lenet300_100' -> 'convnet'); after a diverged round only lr, finetune_lr, "
-     "momentum, weight_decay, schedule, lr_drop_epochs, warmup_epochs, late_rewind may change"),
+     "momentum, weight_decay, schedule, lr_drop_epochs, warmup_epochs may change"),
     # Runs that the experiments read.
     ("mask_from not a run", "new", ["--mask_from={tmp}"],
      "error: --mask_from={tmp} is not a run directory (no config.json)"),
@@ -182,6 +186,9 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
      "error: Tiny ImageNet: {tmp}/data/tiny-imagenet-200/wnids.txt not found; expected layout"),
     ("tfds not prepared", "new", ["--dataset=cifar10", "--data_dir={tmp}/tfds"],
      "error: TFDS dataset 'cifar10' is not prepared in {tmp}/tfds/cifar10/"),
+    ("tfds data_dir under a file", "file",
+     ["--dataset=cifar10", "--data_dir={tmp}/afile/tfds", "--download"],
+     "error: [Errno 20] Not a directory: '{tmp}/afile/tfds"),
     ("tfds unreachable", "offline", ["--dataset=cifar10", "--data_dir={tmp}/tfds", "--download"],
      "error: could not download TFDS dataset 'cifar10' into {tmp}/tfds (ConnectionError: Failed "
      "to establish a new connection: [Errno -3] name resolution); connect to the internet, or "

@@ -1,5 +1,6 @@
 """Which settings may change when a run resumes: free keys, retraining after a divergence,
 runs written before a key existed, and how often epoch checkpoints are saved."""
+import dataclasses
 import json
 import os
 import shutil
@@ -34,7 +35,7 @@ def diverged(tmp_path_factory):
     """A run whose round 1 diverged, and the run that had the new settings from the start."""
     root = tmp_path_factory.mktemp("diverged")
     with pytest.raises(TrainingDiverged, match="round 1 of .* the training loss is nan after "
-                       "epoch 1; run the same command with a lower --lr"):
+                       "epoch 1; run the same command with a lower --finetune_lr"):
         experiment.run(Config(**BASE, **DIVERGING, workdir=str(root / "run")))
     experiment.run(Config(**BASE, finetune_lr=0.01, workdir=str(root / "fresh")))
     return root / "run", RunDir(root / "fresh")
@@ -75,6 +76,8 @@ def test_retraining_a_diverged_round_with_other_settings_equals_a_fresh_run(dive
     summary = (tmp_path / "report" / "summary.md").read_text()
     assert (f"## settings changed after a divergence\n\n- {workdir}: from round 1 (diverged at "
             "epoch 1), finetune_lr 1e+30 -> 0.01") in summary
+    groups = report.group_runs([str(workdir), str(fresh.root)])  # never averaged together
+    assert sorted(groups) == ["ft", "ft (settings changed at round 1)"]
     # From now on the new settings are the run's: the old ones are refused.
     with pytest.raises(ValueError, match=r"finetune_lr: 0.01 -> 1e\+30\); use another"):
         experiment.run(Config(**BASE, **DIVERGING, workdir=str(workdir)))
@@ -84,12 +87,16 @@ def test_a_run_written_before_a_key_existed_resumes_with_its_default(tiny_runs, 
     workdir = tmp_path / "old"
     shutil.copytree(tiny_runs / "lrr", workdir)
     stored = json.loads((workdir / "config.json").read_text())
-    for key in ("late_rewind", "checkpoint_every"):
+    for key in ("late_rewind", "checkpoint_every", "perturb_every"):  # as if they were new
         del stored[key]
+    stored["warmup_epochs"] = 0  # rewind epoch 1 after the warm-up: allowed before the flag
+    stored["workdir"] = str(workdir)
     (workdir / "config.json").write_text(json.dumps(stored))
-    experiment.run(Config(**stored))  # nothing to train; accepted
-    with pytest.raises(ValueError, match=r"late_rewind: False -> True"):
-        experiment.run(Config(**(stored | {"late_rewind": True})))
+    config = Config.from_dict(stored)
+    assert config.late_rewind and config.perturb_every == 30
+    experiment.run(config)  # nothing to train; accepted
+    with pytest.raises(ValueError, match=r"\(perturb_every: 30 -> 10\)"):
+        experiment.run(dataclasses.replace(config, perturb_every=10))
 
 
 class ResumeFolderSeen(keras.callbacks.Callback):
@@ -126,3 +133,72 @@ def test_a_dense_round_that_diverged_is_retrained_from_scratch(tmp_path):
     for r in (0, 1):  # the rewind point was saved again, with the new learning rate
         assert_same_round(run_dir, fresh, r)
     assert run_dir.config_changes()[0]["changed"] == {"lr": {"old": 1e30, "new": 0.1}}
+
+
+class PoisonWeights(keras.callbacks.Callback):
+    """After the first epoch of the `fit_index`-th fit (0-based), sets a kernel to NaN: the
+    epoch checkpoint of that epoch is healthy, the next epoch's loss is NaN."""
+
+    def __init__(self, fit_index):
+        super().__init__()
+        self.fit_index, self.fits = fit_index, -1
+
+    def on_train_begin(self, logs=None):
+        self.fits += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.fits == self.fit_index and epoch == 0:
+            kernel = self.model.trainable_variables[0]
+            kernel.assign(kernel * float("nan"))
+
+
+LATE = dict(model="lenet300_100", rounds=1, epochs=3, warmup_epochs=0, rewind_epoch=0,
+            method="ft", finetune_lr=0.05, download=False)
+
+
+@pytest.fixture(scope="module")
+def late_divergence(tmp_path_factory):
+    """Round 1 diverges in its second epoch, after a healthy epoch checkpoint; and the run
+    with the new settings from the start."""
+    root = tmp_path_factory.mktemp("late")
+    with pytest.raises(TrainingDiverged, match="round 1 .* after epoch 2; run the same command "
+                       "with a lower --finetune_lr"):
+        experiment.run(Config(**LATE, workdir=str(root / "run")), callbacks=[PoisonWeights(1)])
+    assert RunDir(root / "run").progress(1)["epoch"] == 1
+    experiment.run(Config(**(LATE | {"finetune_lr": 0.01}), workdir=str(root / "fresh")))
+    return root / "run", RunDir(root / "fresh")
+
+
+class Killed(Exception):
+    """Stands for a SIGKILL at a fault stage (the files are left as they are)."""
+
+
+@pytest.mark.parametrize("kill_at", [None, "retrain_noted", "retrain_config_written"])
+def test_the_switch_to_new_settings_drops_the_epochs_and_survives_a_kill(
+        late_divergence, tmp_path, monkeypatch, kill_at):
+    workdir = tmp_path / "run"
+    shutil.copytree(late_divergence[0], workdir)
+    new = Config(**(LATE | {"finetune_lr": 0.01}), workdir=str(workdir))
+    run_dir = RunDir(workdir)
+    if kill_at:
+        def stage(name):
+            if name == kill_at:
+                raise Killed(name)
+        monkeypatch.setattr("tfprune.faults.stage", stage)
+        with pytest.raises(Killed):
+            experiment.run(new)
+        monkeypatch.undo()
+        assert not os.path.exists(run_dir.resume_dir(1))  # the old settings' epochs are gone
+        assert not os.path.exists(run_dir.changes_path)
+        if kill_at == "retrain_noted":  # still the old configuration, still diverged
+            assert run_dir.read_config()["finetune_lr"] == 0.05 and run_dir.diverged_round() == 1
+        else:  # the new configuration is the run's: no second change slips in as "diverged"
+            assert run_dir.diverged_round() is None
+            with pytest.raises(ValueError, match=r"finetune_lr: 0.01 -> 0.02\); use another"):
+                experiment.run(dataclasses.replace(new, finetune_lr=0.02))
+    experiment.run(new)
+    assert_same_round(run_dir, late_divergence[1], 1)  # restarted, not resumed at epoch 1
+    assert run_dir.config_changes() == [{
+        "from_round": 1, "diverged": {"epoch": 2, "loss": "nan"},
+        "changed": {"finetune_lr": {"old": 0.05, "new": 0.01}}}]
+    assert not os.path.exists(run_dir.diverged_path(1))

@@ -150,3 +150,6 @@ def test_load_corrupt_file_names_it(tmp_path):
         with pytest.raises(ValueError, match=f"corrupt_{name}.npz") as info:
             Mask.load(path)
         assert "\n" not in str(info.value), name
+        reason = {"garbage": "not an .npz archive (damaged or truncated?)",
+                  "single_npy": "a single .npy array, not an .npz archive"}.get(name, "")
+        assert reason in str(info.value), (name, str(info.value))

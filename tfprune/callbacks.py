@@ -236,19 +236,24 @@ class TrainingDiverged(ValueError):
 
 
 class StopIfDiverged(keras.callbacks.Callback):
-    """Raises `TrainingDiverged` at the end of an epoch whose loss is NaN or infinite."""
+    """Raises `TrainingDiverged` at the end of an epoch whose loss is NaN or infinite.
 
-    def __init__(self, where=""):
+    Args:
+        where: what the message starts with (e.g. which round of which run).
+        lr_flag: the flag of the learning rate that this training uses.
+    """
+
+    def __init__(self, where="", lr_flag="--lr"):
         super().__init__()
-        self.where = where
+        self.where, self.lr_flag = where, lr_flag
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
             raise TrainingDiverged(
                 f"{self.where}the training loss is {loss} after epoch {epoch + 1}; run the same "
-                "command with a lower --lr (or other --warmup_epochs, --momentum, ...) to "
-                "retrain this round from its start", epoch=epoch + 1, loss=float(loss))
+                f"command with a lower {self.lr_flag} (or other --warmup_epochs, --momentum, "
+                "...) to retrain this round from its start", epoch=epoch + 1, loss=float(loss))
 
 
 class EpochCheckpoint(keras.callbacks.Callback):

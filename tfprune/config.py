@@ -152,6 +152,9 @@ class Config:
 
     @classmethod
     def from_dict(cls, values):
+        if "late_rewind" not in values:  # a run written before the flag: it allowed any
+            values = values | {"late_rewind": values.get("rewind_epoch", 1)
+                               > values.get("warmup_epochs", 1)}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - known
         if unknown:

@@ -10,7 +10,7 @@ import time
 from absl import logging
 
 from tfprune import callbacks as cb
-from tfprune import analysis, distribute, masking, rewinding, schedules, summaries, variants
+from tfprune import analysis, distribute, files, masking, rewinding, schedules, summaries, variants
 from tfprune.backend import keras, tf
 from tfprune.datasets import registry as datasets
 from tfprune.mask import Mask
@@ -111,7 +111,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
     run_dir.check_config(config.to_dict(), defaults)
     done = run_dir.completed_rounds()
     for r in done:  # a kill between a round's metrics.json and this cleanup leaves its epochs
-        shutil.rmtree(run_dir.resume_dir(r), ignore_errors=True)
+        files.remove_tree(run_dir.resume_dir(r))
     if len(done) > config.rounds:  # nothing to train: no data, no model
         return [run_dir.metrics(r) for r in range(config.rounds + 1)]
     with stopwatch("setup"):
@@ -165,7 +165,9 @@ def train_round(config, method, run_dir, model, data, writer, r, found, extra, s
         history = model.fit(
             data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
             callbacks=restart + variants.training_callbacks(config, r) + [
-                cb.StopIfDiverged(f"round {r} of {run_dir.root} (earlier rounds are intact): "),
+                cb.StopIfDiverged(f"round {r} of {run_dir.root} (earlier rounds are intact): ",
+                                  "--finetune_lr" if r and method.schedule == "continue"
+                                  else "--lr"),
                 cb.KeepMasks(), flips, cb.Progress(prefix),
                 summaries.EpochSummaries(writer, r * config.epochs),
                 cb.EpochCheckpoint(run_dir.resume_dir(r), flips, config.checkpoint_every)]

@@ -39,6 +39,17 @@ def atomic_path(path):
             os.unlink(tmp)
 
 
+def remove_tree(path):
+    """Deletes a folder so that a kill leaves it whole or gone, never half (renamed first)."""
+    path = os.fspath(path)
+    trash = os.path.join(os.path.dirname(os.path.abspath(path)),
+                         f".{os.path.basename(path)}.deleting")
+    shutil.rmtree(trash, ignore_errors=True)  # what an earlier kill left
+    if os.path.exists(path):
+        os.replace(path, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+
 def write_text(path, text):
     with atomic_path(path) as tmp:
         with open(tmp, "w") as f:
@@ -82,10 +93,11 @@ def load_arrays(path):
         raise FileNotFoundError(f"missing file {path}")
     try:
         if not zipfile.is_zipfile(path):  # else numpy calls garbage "pickled data"
-            raise ValueError("not an .npz archive (damaged or truncated?)")
+            with open(path, "rb") as f:
+                is_npy = f.read(6) == b"\x93NUMPY"
+            raise ValueError("a single .npy array, not an .npz archive" if is_npy
+                             else "not an .npz archive (damaged or truncated?)")
         data = np.load(path, allow_pickle=False)
-        if not hasattr(data, "files"):
-            raise ValueError("a single .npy array, not an .npz archive")
         with data:
             return {key: data[key] for key in data.files}
     except (PermissionError, IsADirectoryError):

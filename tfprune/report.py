@@ -50,6 +50,7 @@ def group_runs(paths):
     method apart (e.g. "lrr pruning=random_erk").
     """
     configs = {p: load_run(p)[0] for p in paths}
+    changed = {p: _changed_from(p) for p in paths}  # retrained after a divergence: own group
 
     def key(config):
         name = config.get("name") or ""
@@ -57,7 +58,7 @@ def group_runs(paths):
                                       if k not in NOT_GROUPED + ("mask_from", "signs_from")
                                       or (not name and k in ("mask_from", "signs_from"))))
 
-    key = {p: key(c) for p, c in configs.items()}
+    key = {p: key(c) + (changed[p],) for p, c in configs.items()}
     groups = {}
     for p in paths:
         groups.setdefault(key[p], []).append(p)
@@ -71,12 +72,20 @@ def group_runs(paths):
             label = config["name"]
         else:
             shown, label = sorted(varying), config["method"]
-        extra = " ".join(f"{k}={config[k]}" for k in shown)
+        extra = " ".join(f"{k}={config.get(k)}" for k in shown)
         label = f"{label} {extra}".strip()
+        if changed[members[0]] is not None:
+            label += f" (settings changed at round {changed[members[0]]})"
         while label in labels:  # two groups that the shown keys do not tell apart
             label += "'"
         labels[label] = members
     return labels
+
+
+def _changed_from(path):
+    """The first round trained with settings changed after a divergence, or None."""
+    changes = RunDir(path).config_changes()
+    return changes[0]["from_round"] if changes else None
 
 
 def _series(paths, metric):

@@ -15,7 +15,6 @@ import csv
 import io
 import json
 import os
-import shutil
 
 from tfprune import faults, files
 from tfprune.mask import Mask
@@ -76,11 +75,11 @@ class RunDir:
     # can be extended), how often to evaluate, what reports call it, and where it computes
     # (a run started on a CPU can go on on GPUs; results agree within float tolerance).
     FREE_KEYS = ("workdir", "data_dir", "download", "rounds", "eval_every", "name", "strategy",
-                 "cpu_devices", "jit_compile", "checkpoint_every")
+                 "cpu_devices", "jit_compile", "checkpoint_every", "late_rewind")
     # Keys that only steer optimization: after a round diverged they may change for the rounds
     # not yet trained (the diverged round restarts from its start); config_changes.json says so.
     RETRAIN_KEYS = ("lr", "finetune_lr", "momentum", "weight_decay", "schedule",
-                    "lr_drop_epochs", "warmup_epochs", "late_rewind")
+                    "lr_drop_epochs", "warmup_epochs")
 
     @property
     def changes_path(self):
@@ -118,21 +117,38 @@ class RunDir:
     def write_config(self, config, defaults=None):
         """Checks `config` (see `check_config`) and writes it (e.g. with more rounds).
 
-        A change of `RETRAIN_KEYS` after a diverged round r is logged in config_changes.json,
-        and round r's epoch checkpoint and divergence record are dropped, so that it restarts.
+        A change of `RETRAIN_KEYS` after a diverged round r restarts it: the change is noted
+        in its diverged.json, its epoch checkpoint dropped, config.json written, the change
+        appended to config_changes.json and diverged.json removed. A kill anywhere in between
+        leaves either the old configuration (the round still diverged) or the new one, which
+        the next call completes.
         """
+        config = json.loads(json.dumps(config))
         changed = self.check_config(config, defaults)
+        r = len(self.completed_rounds())
+        record = self.diverged(r)
         if changed:
-            r = self.diverged_round()
-            entry = {"from_round": r, "diverged": self.diverged(r),
-                     "changed": {k: {"old": a, "new": b} for k, (a, b) in changed.items()}}
+            record = {k: v for k, v in record.items() if k != "retrain"}
+            record["retrain"] = {k: {"old": a, "new": b} for k, (a, b) in changed.items()}
+            files.write_json(self.diverged_path(r), record)
+            files.remove_tree(self.resume_dir(r))
+            faults.stage("retrain_noted")
+        files.write_json(self.config_path, config)
+        if record and self._applied(record, config):
+            faults.stage("retrain_config_written")
+            entry = {"from_round": r, "diverged": {k: v for k, v in record.items()
+                                                    if k != "retrain"},
+                     "changed": record["retrain"]}
             history = self.config_changes()
             if not history or history[-1] != entry:  # a kill may have left it written once
                 files.write_json(self.changes_path, history + [entry])
-            shutil.rmtree(self.resume_dir(r), ignore_errors=True)
-        files.write_json(self.config_path, config)
-        if changed:
             os.remove(self.diverged_path(r))
+
+    @staticmethod
+    def _applied(record, config):
+        """Whether the retraining change noted in a diverged.json is the configuration's."""
+        changes = record.get("retrain")
+        return bool(changes) and all(config.get(k) == v["new"] for k, v in changes.items())
 
     def config_changes(self):
         """The list in config_changes.json: [{from_round, diverged, changed}], oldest first."""
@@ -152,9 +168,13 @@ class RunDir:
         return files.read_json(path) if os.path.exists(path) else None
 
     def diverged_round(self):
-        """The first unfinished round if it stopped on a non-finite loss, else None."""
+        """The first unfinished round if it stopped on a non-finite loss (and has not been
+        switched to other settings since), else None."""
         r = len(self.completed_rounds())
-        return r if os.path.exists(self.diverged_path(r)) else None
+        record = self.diverged(r)
+        if record is None or (self.is_run() and self._applied(record, self.read_config())):
+            return None
+        return r
 
     # Rounds.
     def save_round(self, r, mask, kernels, save_state, metrics):
@@ -165,6 +185,8 @@ class RunDir:
         folder = self.round_dir(r)
         os.makedirs(folder, exist_ok=True)
         name = os.path.basename(folder)
+        if os.path.exists(self.diverged_path(r)):  # trained to the end this time
+            os.remove(self.diverged_path(r))
         mask.save(os.path.join(folder, "mask.npz"))
         faults.stage(f"saved_mask:{name}")
         files.save_arrays(os.path.join(folder, "kernels.npz"), kernels)
@@ -174,9 +196,7 @@ class RunDir:
         files.write_json(os.path.join(folder, "metrics.json"), metrics)
         faults.stage(f"saved_metrics:{name}")
         self.write_results()
-        shutil.rmtree(self.resume_dir(r), ignore_errors=True)
-        if os.path.exists(self.diverged_path(r)):
-            os.remove(self.diverged_path(r))
+        files.remove_tree(self.resume_dir(r))
 
     def mask(self, r):
         return Mask.load(os.path.join(self.round_dir(r), "mask.npz"))

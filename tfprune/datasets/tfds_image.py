@@ -1,6 +1,9 @@
 """MNIST, CIFAR-10 and CIFAR-100 through TensorFlow Datasets."""
 import os
+import socket
+import urllib.error
 
+import requests
 import tensorflow_datasets as tfds
 from absl import logging
 
@@ -14,6 +17,10 @@ _SPECS = {
     "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), (32, 32, 3), 100, True),
 }
 _PAD = 4
+# What a download that cannot reach its server raises (requests' errors are OSErrors too, but
+# so is a bad --data_dir, which keeps its own message).
+_NETWORK_ERRORS = (requests.RequestException, urllib.error.URLError, socket.gaierror,
+                   ConnectionError, TimeoutError, tfds.core.download.util.DownloadError)
 
 
 def builder(name: str, data_dir=None, download: bool = False):
@@ -43,7 +50,7 @@ def builder(name: str, data_dir=None, download: bool = False):
                      b.data_dir)
         try:
             b.download_and_prepare()
-        except Exception as e:  # TFDS raises many kinds; the user needs one line and a way out
+        except _NETWORK_ERRORS as e:  # after TFDS's retries; one line and a way out
             reason = (str(e).strip().splitlines() or [""])[0]
             reason = reason if len(reason) <= 200 else reason[:197] + "..."
             raise ConnectionError(
