@@ -13,7 +13,7 @@ from tfprune.backend import keras
 from tfprune.callbacks import TrainingDiverged
 from tfprune.config import Config
 from tfprune.rundir import RunDir
-from snapshots import snapshot
+from snapshots import curve, snapshot
 
 # Fine-tuning at an absurd rate: round 0 trains normally, round 1 diverges.
 BASE = dict(model="lenet300_100", rounds=2, epochs=1, warmup_epochs=0, rewind_epoch=0,
@@ -198,6 +198,8 @@ def test_the_switch_to_new_settings_drops_the_epochs_and_survives_a_kill(
                 experiment.run(dataclasses.replace(new, finetune_lr=0.02))
     experiment.run(new)
     assert_same_round(run_dir, late_divergence[1], 1)  # restarted, not resumed at epoch 1
+    # TensorBoard shows the retrained epochs only, not the diverged attempt's.
+    assert curve(workdir, "epoch/loss") == curve(late_divergence[1].root, "epoch/loss")
     assert run_dir.config_changes() == [{
         "from_round": 1, "diverged": {"epoch": 2, "loss": "nan"},
         "changed": {"finetune_lr": {"old": 0.05, "new": 0.01}}}]

@@ -11,6 +11,7 @@ import pytest
 from tfprune import experiment
 from tfprune.config import Config
 from tfprune.rundir import RunDir
+from snapshots import curve
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETTINGS = dict(method="imp", model="lenet300_100", rounds=2, epochs=3, warmup_epochs=1,
@@ -42,6 +43,8 @@ def assert_same_result(run_dir, reference):
         for key, kernel in run_dir.kernels(r).items():
             np.testing.assert_array_equal(kernel, reference.kernels(r)[key])
     assert not any(os.path.exists(run_dir.resume_dir(r)) for r in range(3))
+    for tag in ("epoch/loss", "round/test_accuracy"):  # TensorBoard: each epoch once
+        assert curve(run_dir.root, tag) == curve(reference.root, tag), tag
 
 
 @pytest.mark.parametrize("stage, every, saved", [  # saved: (round, epoch) of the resume state

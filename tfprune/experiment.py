@@ -128,8 +128,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         # Only once data, model, sources and state load; drops a diverged round's epochs if
         # its settings changed, so it restarts.
         run_dir.write_config(config.to_dict(), defaults)
-        writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
-        summaries.write_layout(writer)
+        writer = open_writer(config, method, run_dir, done)
     try:
         for r in range(len(done), config.rounds + 1):
             if r > len(done):
@@ -140,6 +139,24 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
     finally:
         writer.close()
     return results
+
+
+def open_writer(config, method, run_dir, done):
+    """The run's TensorBoard writer, set up so that TensorBoard shows every epoch and round
+    once: what an interrupted or diverged attempt wrote past the point where this process
+    goes on is dropped, and the summaries of a completed round that a kill cut off are
+    written again."""
+    r = len(done)
+    progress = run_dir.progress(r)
+    first_epoch = (progress["epoch"] if progress
+                   else method.initial_epoch(config.rewind_epoch) if r else 0)
+    summaries.mark_restart(run_dir.root, r * config.epochs + first_epoch)
+    missing = sorted(set(done) - summaries.logged_rounds(run_dir.root)) if done else []
+    writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
+    summaries.write_layout(writer)
+    for k in missing:
+        summaries.write_round(writer, run_dir.metrics(k), run_dir.kernels(k), run_dir.mask(k))
+    return writer
 
 
 def train_round(config, method, run_dir, model, data, writer, r, found, extra, stopwatch):

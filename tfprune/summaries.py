@@ -6,8 +6,12 @@ weights and `mask/<layer>` images. A custom-scalars layout puts every run's
 accuracy, density and sign flips per round side by side.
 """
 import math
+import os
+import socket
+import time
 
 import numpy as np
+from tensorboard.compat.proto import event_pb2
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
 
@@ -31,6 +35,37 @@ class EpochSummaries(keras.callbacks.Callback):
             for key, value in (logs or {}).items():
                 tf.summary.scalar(f"epoch/{key}", value)
             tf.summary.scalar("epoch/learning_rate", current_lr(self.model.optimizer))
+
+
+def mark_restart(logdir, step):
+    """Tells TensorBoard that this process writes from `step` on.
+
+    Writes a SessionLog START event (in its own small event file, sorted before the new
+    writer's), so that TensorBoard drops the points at steps >= `step` that a killed or
+    diverged attempt left behind; the first START of a run directory only marks its start.
+    """
+    os.makedirs(logdir, exist_ok=True)
+    name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.0restart.v2"
+    with tf.io.TFRecordWriter(os.path.join(logdir, name)) as f:
+        for event in (event_pb2.Event(file_version="brain.Event:2"),
+                      event_pb2.Event(step=step, session_log=event_pb2.SessionLog(
+                          status=event_pb2.SessionLog.START))):
+            event.wall_time = time.time()
+            f.write(event.SerializeToString())
+
+
+def logged_rounds(logdir):
+    """The rounds whose round/test_accuracy is in `logdir`'s event files (a kill between a
+    round's metrics.json and its summaries leaves it out)."""
+    rounds = set()
+    for path in tf.io.gfile.glob(os.path.join(logdir, "events.out.tfevents.*")):
+        try:
+            for event in tf.compat.v1.train.summary_iterator(path):
+                if any(v.tag == "round/test_accuracy" for v in event.summary.value):
+                    rounds.add(event.step)
+        except tf.errors.DataLossError:  # the end of a file that a kill cut short
+            pass
+    return rounds
 
 
 def layout():
