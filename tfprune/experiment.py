@@ -148,9 +148,8 @@ def open_writer(config, method, run_dir, done):
     written again."""
     r = len(done)
     progress = run_dir.progress(r)
-    first_epoch = (progress["epoch"] if progress
-                   else method.initial_epoch(config.rewind_epoch) if r else 0)
-    summaries.mark_restart(run_dir.root, r * config.epochs + first_epoch)
+    resume_epoch = progress["epoch"] if progress else first_epoch(config, method, r)
+    summaries.mark_restart(run_dir.root, r * config.epochs + resume_epoch)
     missing = sorted(set(done) - summaries.logged_rounds(run_dir.root)) if done else []
     writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
     summaries.write_layout(writer)
@@ -202,7 +201,7 @@ def train_round(config, method, run_dir, model, data, writer, r, found, extra, s
         "test_loss": float(test["loss"]),
         "train_loss": float(last["loss"]),
         "train_accuracy": float(last["accuracy"]),
-        "epochs": config.epochs - method.initial_epoch(config.rewind_epoch) if r else config.epochs,
+        "epochs": config.epochs - first_epoch(config, method, r),
         "sign_flips_per_epoch": flips.per_epoch,
     }
     with stopwatch("analysis"):
@@ -229,20 +228,23 @@ def _record_divergence(run_dir, r):
         raise
 
 
+def first_epoch(config, method, r):
+    """The epoch round `r` starts at: 0 for the dense round, the method's for pruned ones."""
+    return method.initial_epoch(config.rewind_epoch) if r else 0
+
+
 def start_round(config, method, run_dir, model, found, r):
     """Sets round `r`'s mask; returns it, the callbacks that restart training, and the first epoch."""
     if r == 0:
         mask = Mask.ones_like(masking.get_kernels(model))
         restart = [cb.RestartSchedule(), cb.SaveRewindPoint(run_dir.rewind_dir,
                                                              config.rewind_epoch)]
-        initial_epoch = 0
     else:
         mask = variants.round_mask(config, model, found, r)
         restart = (method.callbacks(run_dir.rewind_dir)
                    + variants.start_callbacks(config, run_dir, found, r))
-        initial_epoch = method.initial_epoch(config.rewind_epoch)
     masking.set_masks(model, mask)
-    return mask, restart, initial_epoch
+    return mask, restart, first_epoch(config, method, r)
 
 
 def round_analysis(kernels, mask, rewind_kernels, previous=None):

@@ -127,18 +127,17 @@ class RunDir:
         changed = self.check_config(config, defaults)
         r = len(self.completed_rounds())
         record = self.diverged(r)
+        divergence = {k: v for k, v in (record or {}).items() if k != "retrain"}
         if changed:
-            record = {k: v for k, v in record.items() if k != "retrain"}
-            record["retrain"] = {k: {"old": a, "new": b} for k, (a, b) in changed.items()}
+            record = divergence | {"retrain": {k: {"old": a, "new": b}
+                                               for k, (a, b) in changed.items()}}
             files.write_json(self.diverged_path(r), record)
             files.remove_tree(self.resume_dir(r))
             faults.stage("retrain_noted")
         files.write_json(self.config_path, config)
         if record and self._applied(record, config):
             faults.stage("retrain_config_written")
-            entry = {"from_round": r, "diverged": {k: v for k, v in record.items()
-                                                    if k != "retrain"},
-                     "changed": record["retrain"]}
+            entry = {"from_round": r, "diverged": divergence, "changed": record["retrain"]}
             history = self.config_changes()
             if not history or history[-1] != entry:  # a kill may have left it written once
                 files.write_json(self.changes_path, history + [entry])
