@@ -228,15 +228,37 @@ class FixSigns(keras.callbacks.Callback):
 
 
 class TrainingDiverged(ValueError):
-    """The training loss stopped being finite after `epoch` epochs (its value: `loss`)."""
+    """Training stopped being finite after `epoch` epochs: its `loss`, and the names of the
+    trainable variables holding NaN or infinite values (`nonfinite`)."""
 
-    def __init__(self, message, epoch=None, loss=None):
+    def __init__(self, message, epoch=None, loss=None, nonfinite=()):
         super().__init__(message)
-        self.epoch, self.loss = epoch, loss
+        self.epoch, self.loss, self.nonfinite = epoch, loss, list(nonfinite)
+
+    def record(self):
+        """What the run directory keeps of it (round_XX/diverged.json)."""
+        record = {"epoch": self.epoch, "loss": str(self.loss)}
+        if self.nonfinite:
+            record["nonfinite"] = self.nonfinite
+        return record
+
+
+def nonfinite_variables(model):
+    """The names of `model`'s trainable variables that hold a NaN or an infinity."""
+    return [_variable_name(v) for v in model.trainable_variables
+            if not np.all(np.isfinite(np.asarray(v.numpy())))]
+
+
+def _variable_name(variable):
+    return getattr(variable, "path", None) or variable.name.split(":")[0]
 
 
 class StopIfDiverged(keras.callbacks.Callback):
-    """Raises `TrainingDiverged` at the end of an epoch whose loss is NaN or infinite.
+    """Raises `TrainingDiverged` at the end of an epoch whose loss or weights are not finite.
+
+    The weights are checked as well as the loss: how NaN passes through an activation
+    differs between CPUs (a ReLU may turn it into 0), so NaN weights can leave the loss
+    finite while the model is lost.
 
     Args:
         where: what the message starts with (e.g. which round of which run).
@@ -249,11 +271,19 @@ class StopIfDiverged(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(loss):
-            raise TrainingDiverged(
-                f"{self.where}the training loss is {loss} after epoch {epoch + 1}; run the same "
-                f"command with a lower {self.lr_flag} (or other --warmup_epochs, --momentum, "
-                "...) to retrain this round from its start", epoch=epoch + 1, loss=float(loss))
+        bad_loss = loss is not None and not np.isfinite(loss)
+        nonfinite = nonfinite_variables(self.model)
+        if not (bad_loss or nonfinite):
+            return
+        reasons = [f"the training loss is {loss}"] if bad_loss else []
+        if nonfinite:
+            more = f" and {len(nonfinite) - 3} more" if len(nonfinite) > 3 else ""
+            reasons.append(f"non-finite weights in {', '.join(nonfinite[:3])}{more}")
+        raise TrainingDiverged(
+            f"{self.where}training diverged after epoch {epoch + 1} ({'; '.join(reasons)}); "
+            f"run the same command with a lower {self.lr_flag} (or other --warmup_epochs, "
+            "--momentum, ...) to retrain this round from its start",
+            epoch=epoch + 1, loss=None if loss is None else float(loss), nonfinite=nonfinite)
 
 
 class EpochCheckpoint(keras.callbacks.Callback):

@@ -224,7 +224,7 @@ def _record_divergence(run_dir, r):
     try:
         yield
     except cb.TrainingDiverged as e:
-        run_dir.mark_diverged(r, {"epoch": e.epoch, "loss": str(e.loss)})
+        run_dir.mark_diverged(r, e.record())
         raise
 
 

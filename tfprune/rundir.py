@@ -7,7 +7,7 @@
     <workdir>/round_XX/checkpoint/   full model + optimizer state at the end
     <workdir>/round_XX/metrics.json  written last: its presence marks the round complete
     <workdir>/round_XX/resume/       state after the last saved epoch of an unfinished round
-    <workdir>/round_XX/diverged.json the round stopped on a NaN/Inf loss (epoch, loss)
+    <workdir>/round_XX/diverged.json the round stopped on a NaN/Inf loss or weights
     <workdir>/config_changes.json    settings changed to retrain a diverged round, and from when
     <workdir>/results.csv            one row per completed round
 """
@@ -158,7 +158,8 @@ class RunDir:
         return os.path.join(self.round_dir(r), "diverged.json")
 
     def mark_diverged(self, r, record):
-        """Records that round `r` stopped on a non-finite loss (`record`: epoch, loss)."""
+        """Records that round `r` stopped on a non-finite loss or weights (`record`: epoch,
+        loss and, if any, the non-finite variables)."""
         os.makedirs(self.round_dir(r), exist_ok=True)
         files.write_json(self.diverged_path(r), record)
 
@@ -167,7 +168,7 @@ class RunDir:
         return files.read_json(path) if os.path.exists(path) else None
 
     def diverged_round(self):
-        """The first unfinished round if it stopped on a non-finite loss (and has not been
+        """The first unfinished round if it stopped on a non-finite loss or weights (and has not been
         switched to other settings since), else None."""
         r = len(self.completed_rounds())
         record = self.diverged(r)
