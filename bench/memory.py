@@ -8,7 +8,9 @@ from absl import app, flags
 
 from common import rss_mib, table
 from tfprune import experiment
-from tfprune.backend import keras
+from tfprune.backend import keras as _keras
+
+keras = _keras("2")
 from tfprune.config import Config
 
 flags.DEFINE_integer("rounds", 10, "Pruning rounds.")

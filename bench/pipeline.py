@@ -10,7 +10,9 @@ import numpy as np
 from absl import app, flags
 
 from common import StepTimer, median, table
-from tfprune.backend import keras, tf
+from tfprune.backend import keras as _keras, tf
+
+keras = _keras("2")
 from tfprune.datasets import base, tfds_image
 from tfprune.datasets import registry as datasets
 from tfprune.models import registry as models

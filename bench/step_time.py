@@ -12,7 +12,10 @@ from absl import app, flags
 from common import StepTimer, median, table
 from tfprune import callbacks as cb
 from tfprune import masking
-from tfprune.backend import keras, tf, tfmot
+from tfprune.backend import tf, tfmot as _tfmot
+from tfprune.backend import keras as _keras
+
+keras, tfmot = _keras("2"), _tfmot()
 from tfprune.models import registry as models
 
 flags.DEFINE_list("models", ["lenet300_100", "resnet20"], "Models to time.")

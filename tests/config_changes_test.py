@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from tfprune import experiment, report
-from tfprune.backend import keras
+from tfprune.backend import keras as _keras
+
+keras = _keras("2")
 from tfprune.callbacks import TrainingDiverged
 from tfprune.config import Config
 from tfprune.rundir import RunDir

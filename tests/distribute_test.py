@@ -9,7 +9,9 @@ import pytest
 import tfprune
 from tfprune import callbacks as cb
 from tfprune import distribute, experiment, masking
-from tfprune.backend import keras, tf
+from tfprune.backend import keras as _keras, tf
+
+keras = _keras("2")
 from tfprune.config import Config
 from tfprune.rundir import RunDir
 from tiny import compiled, data

@@ -5,7 +5,9 @@ import pytest
 import tfprune
 from tfprune import callbacks as cb
 from tfprune import masking
-from tfprune.backend import keras
+from tfprune.backend import keras as _keras
+
+keras = _keras("2")
 from tfprune.mask import Mask
 from tiny import STEPS, Probe, compiled, data, tiny_model, values
 

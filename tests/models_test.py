@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from tfprune.backend import keras, tfmot
+from tfprune.backend import keras as _keras, tfmot as _tfmot
+
+keras, tfmot = _keras("2"), _tfmot()
 from tfprune.models import registry
 
 # (input_shape, num_classes) configurations built for every model.

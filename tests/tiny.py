@@ -3,7 +3,9 @@ import numpy as np
 
 import tfprune
 from tfprune import masking
-from tfprune.backend import keras, tf
+from tfprune.backend import keras as _keras, tf
+
+keras = _keras("2")
 
 STEPS = 4  # batches per epoch of `data()`
 

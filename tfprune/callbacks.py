@@ -6,19 +6,34 @@ Put them in your own `fit` call, in this order:
 import os
 import time
 
+import keras as keras3
 import numpy as np
+import tf_keras
 from absl import logging
 
-from tfprune import analysis, faults, files, masking, signs
-from tfprune.backend import keras, tf
+from tfprune import analysis, backend, faults, files, masking, prunable, signs
+from tfprune.backend import tf
 
 
-class KeepMasks(keras.callbacks.Callback):
+class Callback(keras3.callbacks.Callback, tf_keras.callbacks.Callback):
+    """A callback that both Kerases' `fit` accept (Keras 3's base first: on JAX, its
+    `self.model` brings the model's variables up to date before a callback reads them)."""
+
+    def __init__(self):
+        keras3.callbacks.Callback.__init__(self)
+        self.validation_data = None
+        self._chief_worker_only = None
+        self._supports_tf_logs = False
+
+
+class KeepMasks(Callback):
     """Holds the masks fixed: pruned weights are exactly zero after every epoch.
 
-    Momentum and weight decay move pruned weights between steps; tfmot's wrapper
-    zeroes them again before every forward pass, and this callback after every
+    tf_keras: momentum and weight decay move pruned weights between steps; tfmot's
+    wrapper zeroes them again before every forward pass, and this callback after every
     epoch and at the end, so evaluation, checkpoints and exports see exact zeros.
+    Keras 3: the masks' constraints already zero them after every step; this callback
+    only re-zeroes at the start (weights assigned from outside).
     """
 
     def on_train_begin(self, logs=None):
@@ -38,19 +53,29 @@ def inner_optimizer(optimizer):
 
 def current_lr(optimizer):
     """The learning rate of the last step, as a float (also for distributed variables)."""
-    return float(keras.backend.get_value(optimizer.learning_rate))
+    if backend.of(optimizer) == backend.KERAS2:
+        return float(tf_keras.backend.get_value(optimizer.learning_rate))
+    return float(keras3.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def _numpy(variable):
+    return np.asarray(variable.numpy())
 
 
 def reset_optimizer(optimizer):
     """Zeroes the optimizer's step and slots (momentum): a fresh optimizer, no retrace.
 
-    A loss-scale optimizer's own scale is left alone.
+    A loss-scale optimizer's own scale, and a learning rate held in a variable, are
+    left alone.
     """
-    for variable in inner_optimizer(optimizer).variables:
-        variable.assign(tf.zeros_like(variable))
+    inner = inner_optimizer(optimizer)
+    rate = getattr(inner, "_learning_rate", None)
+    for variable in inner.variables:
+        if variable is not rate:
+            variable.assign(np.zeros_like(_numpy(variable)))
 
 
-class RestartSchedule(keras.callbacks.Callback):
+class RestartSchedule(Callback):
     """LRR: at the start of `fit`, the learning-rate schedule restarts from step 0.
 
     The optimizer's step and momentum are zeroed, so the whole schedule, warm-up
@@ -62,22 +87,42 @@ class RestartSchedule(keras.callbacks.Callback):
 
 
 CHECKPOINT = "ckpt"
+STATE = "state.npz"  # Keras 3: every model and optimizer variable, in order
 
 
 def _checkpoint(model):
     return tf.train.Checkpoint(model=model, optimizer=model.optimizer)
 
 
+def _state_variables(model):
+    """Keras 3: the variables a state file holds, in order, and their paths."""
+    variables = list(model.variables) + list(inner_optimizer(model.optimizer).variables)
+    return variables, [v.path for v in variables]
+
+
+def _build_optimizer(model):
+    optimizer = inner_optimizer(model.optimizer)
+    if backend.of(model) == backend.KERAS2 or not optimizer.built:
+        optimizer.build(model.trainable_variables)
+
+
 def save_state(model, directory, with_kernels=False, extra_json=None):
     """Writes weights and optimizer state (slots built first) into `directory`, atomically.
 
-    The folder holds a tf.train.Checkpoint `ckpt.*`, if `with_kernels` the prunable
-    kernels as `kernels.npz` (for analyses that need no model), and `extra_json`
-    ({file name: value}) as JSON files.
+    The folder holds the state (tf_keras: a tf.train.Checkpoint `ckpt.*`; Keras 3, on
+    any backend: `state.npz`, every model and optimizer variable), if `with_kernels`
+    the prunable kernels as `kernels.npz` (for analyses that need no model), and
+    `extra_json` ({file name: value}) as JSON files.
     """
-    inner_optimizer(model.optimizer).build(model.trainable_variables)
+    _build_optimizer(model)
     with files.atomic_path(directory) as tmp:
-        _checkpoint(model).write(os.path.join(tmp, CHECKPOINT))
+        if backend.of(model) == backend.KERAS2:
+            _checkpoint(model).write(os.path.join(tmp, CHECKPOINT))
+        else:
+            variables, paths = _state_variables(model)
+            files.save_arrays(os.path.join(tmp, STATE),
+                              {f"{i:06d} {path}": _numpy(v)
+                               for i, (v, path) in enumerate(zip(variables, paths))})
         if with_kernels:
             files.save_arrays(os.path.join(tmp, "kernels.npz"), masking.get_kernels(model))
         for name, value in (extra_json or {}).items():
@@ -86,9 +131,28 @@ def save_state(model, directory, with_kernels=False, extra_json=None):
 
 def restore_state(model, directory, keep=()):
     """Restores weights and optimizer state from `directory`, except the variables in `keep`."""
-    inner_optimizer(model.optimizer).build(model.trainable_variables)
+    _build_optimizer(model)
     kept = [(v, v.numpy()) for v in keep]
-    prefix = os.path.join(directory, CHECKPOINT)
+    if backend.of(model) == backend.KERAS3:
+        _restore_arrays(model, os.path.join(directory, STATE))
+    else:
+        _restore_checkpoint(model, os.path.join(directory, CHECKPOINT))
+    for variable, value in kept:
+        variable.assign(value)
+
+
+def _restore_arrays(model, path):
+    arrays = files.load_arrays(path)
+    variables, _ = _state_variables(model)
+    if len(arrays) != len(variables) or any(
+            np.shape(a) != tuple(v.shape) for a, v in zip(arrays.values(), variables)):
+        raise ValueError(f"cannot restore {path}: it holds {len(arrays)} variables that do "
+                         f"not match this model's and optimizer's {len(variables)}")
+    for variable, array in zip(variables, arrays.values()):
+        variable.assign(array)
+
+
+def _restore_checkpoint(model, prefix):
     if not tf.io.gfile.exists(prefix + ".index"):
         raise FileNotFoundError(f"missing checkpoint {prefix}.index")
     try:
@@ -96,23 +160,28 @@ def restore_state(model, directory, keep=()):
     except (tf.errors.OpError, AssertionError, ValueError) as e:
         message = " ".join(str(e).split())[:300]
         raise ValueError(f"cannot restore checkpoint {prefix}: {message}") from None
-    for variable, value in kept:
-        variable.assign(value)
+
+
+def _batch_norms(model):
+    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+            if prunable.builtin_type(layer) in ("BatchNormalization", "SyncBatchNormalization")]
 
 
 def bn_statistics(model):
-    """The BatchNorm running means and variances of `model`."""
-    return [v for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
-            for v in (layer.moving_mean, layer.moving_variance)]
+    """The BatchNorm running means and variances of `model` (nested layers too)."""
+    return [v for layer in _batch_norms(model) for v in (layer.moving_mean,
+                                                        layer.moving_variance)]
 
 
 def bn_variables(model):
     """Every BatchNorm variable of `model`: gamma, beta and the running statistics."""
-    return [v for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
-            for v in layer.weights]
+    return [v for layer in _batch_norms(model) for v in layer.weights]
 
 
-class RewindWeights(keras.callbacks.Callback):
+REWIND_JSON = "rewind.json"  # {"epoch": the rewind point's epoch}
+
+
+class RewindWeights(Callback):
     """IMP: at the start of `fit`, surviving weights go back to the rewind point.
 
     Restores every weight, bias, BatchNorm gamma/beta and the optimizer state
@@ -132,9 +201,19 @@ class RewindWeights(keras.callbacks.Callback):
             keep += bn_statistics(self.model)
         restore_state(self.model, self.directory, keep=keep)
         masking.apply_masks(self.model)
+        point = os.path.join(self.directory, REWIND_JSON)
+        self._rewind_epoch = files.read_json(point)["epoch"] if os.path.exists(point) else None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        rewind, self._rewind_epoch = self._rewind_epoch, None  # checked at the first epoch
+        if rewind is not None and epoch != rewind:
+            logging.warning(
+                "IMP round starts at epoch %d, but the rewind point is the state after epoch "
+                "%d: the schedule resumes there, so pass initial_epoch=%d to fit() to train "
+                "as many epochs as the dense round did after it", epoch, rewind, rewind)
 
 
-class SaveRewindPoint(keras.callbacks.Callback):
+class SaveRewindPoint(Callback):
     """Saves the rewind point: the state after `epoch` epochs (0 = before training).
 
     `directory` receives the checkpoint and `kernels.npz` (see `save_state`).
@@ -146,15 +225,24 @@ class SaveRewindPoint(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_begin(self, logs=None):
+        epochs = (self.params or {}).get("epochs")
+        if epochs is not None and self.epoch > epochs:
+            raise ValueError(f"SaveRewindPoint(epoch={self.epoch}) is past the end of "
+                             f"training ({epochs} epochs): the rewind point would never be "
+                             f"saved; use an epoch in [0, {epochs}]")
         if self.epoch == 0:
-            save_state(self.model, self.directory, with_kernels=True)
+            self._save()
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 == self.epoch:
-            save_state(self.model, self.directory, with_kernels=True)
+            self._save()
+
+    def _save(self):
+        save_state(self.model, self.directory, with_kernels=True,
+                   extra_json={REWIND_JSON: {"epoch": self.epoch}})
 
 
-class RewindBatchNorm(keras.callbacks.Callback):
+class RewindBatchNorm(Callback):
     """LRR with BN rewind: at the start of `fit`, BatchNorm gamma, beta and running
     statistics and the optimizer's slots go back to the rewind point in `directory`;
     every other weight, and the optimizer's step (so the schedule position the method
@@ -170,7 +258,7 @@ class RewindBatchNorm(keras.callbacks.Callback):
         restore_state(self.model, self.directory, keep=keep + [self.model.optimizer.iterations])
 
 
-class SetSigns(keras.callbacks.Callback):
+class SetSigns(Callback):
     """At the start of `fit`, the surviving weights take the signs of `signs_of`.
 
     Args:
@@ -189,7 +277,7 @@ class SetSigns(keras.callbacks.Callback):
         masking.set_kernels(self.model, kernels)
 
 
-class PerturbSigns(keras.callbacks.Callback):
+class PerturbSigns(Callback):
     """Every `every` epochs, flips each surviving weight's sign with `probability`.
 
     `flipped` collects (epoch, weights flipped, surviving weights) per perturbation.
@@ -215,13 +303,18 @@ class PerturbSigns(keras.callbacks.Callback):
         logging.info("perturbed the signs of %d of %d surviving weights", count, mask.num_kept)
 
 
-class FixSigns(keras.callbacks.Callback):
+class FixSigns(Callback):
     """Fixed-sign training: after every step, w <- |w| * sign(w at the start of `fit`)."""
 
     def on_train_begin(self, logs=None):
-        self._pairs = [(w, tf.constant(np.sign(w.numpy()), w.dtype))
-                       for w, _ in masking.pruning_vars(self.model).values()]
-        self._project = tf.function(lambda: [w.assign(tf.abs(w) * s) for w, s in self._pairs])
+        pairs = [(w, np.sign(_numpy(w))) for w, _ in masking.pruning_vars(self.model).values()]
+        if backend.of(self.model) == backend.KERAS2:
+            pairs = [(w, tf.constant(s, w.dtype)) for w, s in pairs]
+            self._project = tf.function(lambda: [w.assign(tf.abs(w) * s) for w, s in pairs])
+        else:
+            ops = keras3.ops
+            self._project = lambda: [w.assign(ops.abs(w) * ops.cast(s, w.dtype))
+                                     for w, s in pairs]
 
     def on_train_batch_end(self, batch, logs=None):
         self._project()
@@ -253,7 +346,7 @@ def _variable_name(variable):
     return getattr(variable, "path", None) or variable.name.split(":")[0]
 
 
-class StopIfDiverged(keras.callbacks.Callback):
+class StopIfDiverged(Callback):
     """Raises `TrainingDiverged` at the end of an epoch whose loss or weights are not finite.
 
     The weights are checked as well as the loss: how NaN passes through an activation
@@ -286,7 +379,7 @@ class StopIfDiverged(keras.callbacks.Callback):
             epoch=epoch + 1, loss=None if loss is None else float(loss), nonfinite=nonfinite)
 
 
-class EpochCheckpoint(keras.callbacks.Callback):
+class EpochCheckpoint(Callback):
     """After every `every`-th epoch, saves the whole state into `directory` (atomically), with
     `progress.json`: the epochs done, the epoch's logs and `sign_flips.per_epoch`, so that
     a killed round resumes from its last saved epoch (see `experiment`)."""
@@ -307,7 +400,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
                      f"{epoch + 1}")
 
 
-class SignFlips(keras.callbacks.Callback):
+class SignFlips(Callback):
     """Adds `sign_flips` to each epoch's logs: the fraction of surviving weights whose
     sign changed since the previous epoch (since the start for the first epoch).
 
@@ -331,7 +424,7 @@ class SignFlips(keras.callbacks.Callback):
             logs["sign_flips"] = flips
 
 
-class Progress(keras.callbacks.Callback):
+class Progress(Callback):
     """Logs one line per epoch: losses, accuracy, learning rate and seconds."""
 
     def __init__(self, prefix=""):
@@ -348,7 +441,7 @@ class Progress(keras.callbacks.Callback):
                      self.params.get("epochs", 0), items, lr, time.perf_counter() - self._start)
 
 
-class StepTimer(keras.callbacks.Callback):
+class StepTimer(Callback):
     """Records the wall time of every training step (for benchmarks; adds a sync per step)."""
 
     def __init__(self):

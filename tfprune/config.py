@@ -2,7 +2,7 @@
 import dataclasses
 from typing import Optional
 
-from tfprune import distribute, rewinding, schedules
+from tfprune import backend, distribute, rewinding, schedules
 from tfprune.datasets import registry as datasets
 from tfprune.models import registry as models
 from tfprune.pruning import registry as pruning
@@ -29,6 +29,9 @@ class Config:
     width: Optional[float] = _field(None, "Model width: a multiplier for most models, the one "
                                     "uniform channel count for resnet18 (default: the standard "
                                     "model).")
+    keras: str = _field(backend.KERAS2, "Keras to build and prune with: 2 (tf_keras; masks in "
+                        "tfmot's wrappers) or 3 (Keras 3 on the TensorFlow backend; a mask per "
+                        "weight, kept by a constraint).", backend.FLAVOURS)
     dataset: str = _field(datasets.DEFAULT, "Dataset from the dataset registry (mnist1d is "
                           "generated offline).", datasets.names)
     data_dir: Optional[str] = _field(None, "Folder of TFDS data or of tiny-imagenet-200.")
@@ -132,6 +135,9 @@ class Config:
              "--jit_compile works only with --strategy=default: XLA cannot reach tfmot's "
              "per-replica variables under a multi-device strategy"),
             (self.perturb_every >= 1, "--perturb_every must be >= 1"),
+            (self.keras == backend.KERAS2 or self.strategy == "default",
+             "--keras=3 runs with --strategy=default only (tf.distribute is wired for "
+             "tf_keras models)"),
         ]
         for ok, message in checks:
             if not ok:

@@ -1,5 +1,6 @@
 """Where a run computes: tf.distribute strategies, logical CPU devices and mixed precision."""
-from tfprune.backend import keras, tf
+from tfprune import backend
+from tfprune.backend import tf
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 
@@ -44,8 +45,8 @@ def is_chief(strategy):
                                              and resolver.task_id == 0)
 
 
-def set_precision(mixed):
-    """Sets Keras' global dtype policy: mixed_float16 on GPU, mixed_bfloat16 on CPU, or float32.
+def set_precision(mixed, flavour=backend.KERAS2):
+    """Sets the global dtype policy of the Keras `flavour`: mixed_float16 on GPU, mixed_bfloat16 on CPU, or float32.
 
     Returns:
         The policy's name.
@@ -54,5 +55,5 @@ def set_precision(mixed):
         policy = "float32"
     else:
         policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
-    keras.mixed_precision.set_global_policy(policy)
+    backend.keras(flavour).mixed_precision.set_global_policy(policy)
     return policy

@@ -11,8 +11,10 @@ from absl import logging
 
 from tfprune import callbacks as cb
 from tfprune import analysis, distribute, files, masking, rewinding, schedules, summaries, variants
-from tfprune.backend import keras, tf
+from tfprune import backend
+from tfprune.backend import tf
 from tfprune.datasets import registry as datasets
+from tfprune.config import Config
 from tfprune.mask import Mask
 from tfprune.models import registry as models
 from tfprune.rundir import RunDir
@@ -20,7 +22,7 @@ from tfprune.rundir import RunDir
 
 def load_data(config, r):
     """The data of round `r`: its own shuffle seed, so a resumed round sees the same order."""
-    keras.utils.set_random_seed(config.seed)  # tf.data's seeds combine with the global seed
+    backend.keras(config.keras).utils.set_random_seed(config.seed)  # tf.data's seeds combine
     return datasets.get(config.dataset, batch_size=config.batch_size, seed=config.seed * 1000 + r,
                         data_dir=config.data_dir, download=config.download)
 
@@ -32,20 +34,24 @@ def build_model(config, data, strategy=None):
 
 
 def _build_model(config, data):
+    keras = backend.keras(config.keras)
     previous = keras.mixed_precision.global_policy()
     try:
-        return _build_model_in_policy(config, data)
+        return _build_model_in_policy(config, data, keras)
     finally:  # layers keep the policy they were built with; the process gets its own back
         keras.mixed_precision.set_global_policy(previous)
 
 
-def _build_model_in_policy(config, data):
+def _build_model_in_policy(config, data, keras):
     keras.utils.set_random_seed(config.seed)
-    distribute.set_precision(config.mixed_precision)
+    distribute.set_precision(config.mixed_precision, config.keras)
     width = config.width
     if width is not None and float(width).is_integer():
         width = int(width)
-    model = models.get(config.model, data.input_shape, data.num_classes, width)
+    model = models.get(config.model, data.input_shape, data.num_classes, width, keras=keras)
+    if backend.of(model) != config.keras:
+        raise ValueError(f"model {config.model!r} was built with Keras {backend.of(model)}, "
+                         f"but the run has --keras={config.keras}")
     if config.mixed_precision:  # logits and loss in float32, as mixed precision needs
         model = keras.Model(model.inputs, keras.layers.Activation(
             "linear", dtype="float32", name="logits_float32")(model.outputs[0]), name=model.name)
@@ -78,17 +84,27 @@ class Stopwatch:
             self.seconds[phase] += time.perf_counter() - start
 
 
-def run(config, callbacks=(), stopwatch=None):
+def run(config, callbacks=(), stopwatch=None, model_fn=None, data=None):
     """Runs (or resumes) every round of `config`; returns the metrics of each round.
 
     Rounds already complete in `config.workdir` are not trained again.
 
     Args:
-        config: a `Config`.
+        config: a `Config`, or a dict of its fields (needed with `model_fn` or `data`, whose
+            names it gives as "model" and "dataset").
         callbacks: extra Keras callbacks for every round's `fit` (e.g. a step timer).
         stopwatch: a `Stopwatch` that receives the time of each phase (setup, data, prune,
             fit, evaluate, analysis, save, summaries), for benchmarks.
+        model_fn: your model: `model_fn(input_shape, num_classes, width=None, *, keras)`
+            returns a new, unwrapped model (of config's Keras); registered as "model".
+        data: your data: a `Data` (batched with config's batch size), or a loader
+            `(batch_size, seed=, data_dir=, download=) -> Data`; registered as "dataset".
+
+    Example (your model and data, the whole engine: resume, TensorBoard, report):
+        run({"model": "mine", "dataset": "mine", "keras": "3", "method": "lrr",
+             "workdir": "runs/mine"}, model_fn=build, data=my_data)
     """
+    config = _with_user_parts(config, model_fn, data)
     stopwatch = stopwatch or Stopwatch()
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -104,6 +120,24 @@ def run(config, callbacks=(), stopwatch=None):
         return _run(config, RunDir(scratch), strategy, list(callbacks), stopwatch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _with_user_parts(config, model_fn, data):
+    """`config` as a `Config`, after registering a user's model and data under its names."""
+    if isinstance(config, Config):
+        if model_fn is not None or data is not None:
+            raise ValueError("with model_fn or data, give the config as a dict: its 'model' "
+                             "and 'dataset' name them")
+        return config
+    values = dict(config)
+    if model_fn is not None:
+        values.setdefault("model", "custom")
+        models.register(values["model"], model_fn)
+    if data is not None:
+        values.setdefault("dataset", "custom")
+        loader = data if callable(data) else (lambda batch_size, **_: data)
+        datasets.register(values["dataset"], loader)
+    return Config(**values)
 
 
 def _run(config, run_dir, strategy, callbacks, stopwatch):

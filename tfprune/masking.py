@@ -1,90 +1,110 @@
-"""Fixed masks held in tfmot's prune_low_magnitude wrappers, set by tfprune.
+"""Fixed masks on a Keras model of either Keras: wrap, get/set, prune, strip, load.
 
-tfmot's wrapper multiplies each prunable kernel by its mask before every
-forward pass; tfprune gives it a schedule that never recomputes the mask, so
-the mask stays exactly what `set_masks` assigned. Weights are keyed by a stable
-name, "<layer name>/<weight name>" (e.g. "fc/kernel").
+tf_keras models get tfmot's wrappers (`masks_tfmot`), Keras 3 models a mask variable and
+a constraint per weight (`masks_keras3`); `wrap` picks by the model's Keras. Everything
+else sees only `{name: array}` dicts, keyed by the weight's path (`prunable`): the layer
+names below the model, then the weight, e.g. "fc/kernel" or "backbone/conv1/kernel".
 """
-import numpy as np
-from tensorflow_model_optimization.python.core.sparsity.keras.pruning_wrapper import (
-    PruneLowMagnitude as _Wrapper)
+import dataclasses
+import os
+import zipfile
 
-from tfprune.backend import keras, tf, tfmot
+import numpy as np
+from absl import logging
+
+from tfprune import backend, prunable
 from tfprune.mask import Mask
 from tfprune.pruning import registry as pruning
 
-PRUNABLE_TYPES = (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D,
-                  keras.layers.Conv3D)
+_CACHE = "_tfprune_pruning_vars"
 
 
-class FixedMask(tfmot.sparsity.keras.PruningSchedule):
-    """A tfmot pruning schedule that never updates the mask."""
-
-    def __call__(self, step):
-        return tf.constant(False), tf.constant(0.0)
-
-    def get_config(self):
-        return {"class_name": self.__class__.__name__, "config": {}}
+def _impl(model):
+    if backend.of(model) == backend.KERAS2:
+        from tfprune import masks_tfmot
+        return masks_tfmot
+    from tfprune import masks_keras3
+    return masks_keras3
 
 
 def wrap(model, ignore=()):
-    """Returns `model` rebuilt with every conv and dense layer in a mask wrapper.
+    """Gives every prunable weight of `model` a mask (all ones) and logs what was masked.
 
-    The new model reuses the layers (and so the weights) of `model`.
+    A tf_keras model is copied with its layers in tfmot's mask wrappers (the copy
+    shares the weights of `model`; nested models are copied alike; a subclassed model
+    is refused). A Keras 3 model, of any kind, is masked in place and returned.
 
     Args:
-        model: a functional or Sequential tf_keras model.
-        ignore: names of conv/dense layers to leave dense (never pruned).
+        model: a built Keras model.
+        ignore: names of layers (at any depth: a nested model's name covers it all) or
+            weight paths to leave dense.
 
     Example:
-        >>> model = wrap(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="fc")]))
+        >>> from tfprune.backend import keras
+        >>> k = keras("2")
+        >>> model = wrap(k.Sequential([k.Input((4,)), k.layers.Dense(2, name="fc")]))
         >>> list(get_masks(model))
         ['fc/kernel']
     """
-    ignore = set(ignore)
-    present = {layer.name for layer in model.layers}
-    if ignore - present:
-        raise ValueError(f"layers to ignore not in the model: {sorted(ignore - present)}; "
-                         f"layers: {sorted(present)}")
-
-    def clone(layer):
-        if isinstance(layer, PRUNABLE_TYPES) and layer.name not in ignore:
-            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=FixedMask())
-        return layer
-
-    wrapped = keras.models.clone_model(model, clone_function=clone)
-    if not _wrappers(wrapped):
-        raise ValueError(f"model {model.name!r} has no conv or dense layer to prune")
+    if not model.built or not model.weights:
+        raise ValueError(f"model {model.name!r} is not built: call it once on data, or give "
+                         "it an Input, before wrapping it")
+    weights = prunable.walk(model, ignore)
+    if not any(w.prunable for w in weights):
+        raise ValueError(f"model {model.name!r} has no prunable weight (conv, dense, "
+                         "embedding or attention kernels) outside the ignored layers")
+    impl = _impl(model)
+    if impl.__name__.endswith("tfmot"):
+        wrapped = impl.wrap(model, weights)
+    else:
+        impl.attach(weights)
+        wrapped = model
+    apply_masks(wrapped)
+    rows, summary = weight_table(wrapped)
+    logging.info("tfprune.wrap(%s): %s", model.name, summary)
+    for key, _, size, status in rows:
+        if status != "masked":
+            logging.info("  %s (%d weights) %s", key, size, status)
     return wrapped
 
 
-def _wrappers(model):
-    return [layer for layer in model.layers if isinstance(layer, _Wrapper)]
-
-
-def _key(wrapper, weight):
-    return f"{wrapper.layer.name}/{weight.name.split('/')[-1].split(':')[0]}"
+def weight_table(model):
+    """Every weight of a wrapped model: rows (path, shape, size, "masked" or "dense: why")
+    and a one-line summary of the share masked."""
+    masks = _impl(model).mask_variables(model)
+    weights = [dataclasses.replace(w, prunable=False, reason=prunable.IGNORED)
+               if w.prunable and id(w.variable) not in masks else w
+               for w in prunable.walk(model)]
+    return prunable.table(weights)
 
 
 def pruning_vars(model):
-    """Returns {stable name: (kernel variable, mask variable)} of a wrapped model."""
-    out = {}
-    for wrapper in _wrappers(model):
-        if not wrapper.built:
-            raise ValueError(f"layer {wrapper.name} is not built; call the model once first")
-        for weight, mask, _ in wrapper.pruning_vars:
-            out[_key(wrapper, weight)] = (weight, mask)
-    return out
+    """Returns {path: (weight variable, mask variable)} of a wrapped model."""
+    cached = getattr(model, _CACHE, None)
+    if cached is not None:
+        return cached
+    masks = _impl(model).mask_variables(model)
+    found = {w.key: (w.variable, masks[id(w.variable)]) for w in prunable.walk(model)
+             if id(w.variable) in masks}
+    if not found:
+        raise ValueError(f"model {model.name!r} has no tfprune masks; call "
+                         "tfprune.wrap(model) first")
+    object.__setattr__(model, _CACHE, found)  # untracked by Keras
+    return found
+
+
+def _numpy(variable):
+    return np.asarray(variable.numpy())
 
 
 def get_kernels(model):
     """Returns {name: np.ndarray} of the prunable kernels."""
-    return {k: w.numpy() for k, (w, _) in pruning_vars(model).items()}
+    return {k: _numpy(w) for k, (w, _) in pruning_vars(model).items()}
 
 
 def get_masks(model):
     """Returns the current masks as a `Mask`."""
-    return Mask({k: m.numpy() for k, (_, m) in pruning_vars(model).items()})
+    return Mask({k: _numpy(m) for k, (_, m) in pruning_vars(model).items()})
 
 
 def set_kernels(model, kernels):
@@ -93,41 +113,34 @@ def set_kernels(model, kernels):
     if set(kernels) != set(variables):
         raise ValueError(f"kernels {sorted(kernels)} do not match the model's {sorted(variables)}")
     for key, (weight, _) in variables.items():
-        weight.assign(np.asarray(kernels[key], dtype=weight.dtype.as_numpy_dtype))
+        weight.assign(np.asarray(kernels[key], dtype=_numpy(weight).dtype))
     apply_masks(model)
 
 
 def set_masks(model, mask):
-    """Assigns `mask` to the wrappers and zeroes the pruned weights."""
+    """Assigns `mask` to the model's masks and zeroes the pruned weights.
+
+    A layer left with no weight at all is warned about: its output no longer
+    depends on its input (layer collapse).
+    """
     variables = pruning_vars(model)
-    mask.check_compatible({k: w.numpy() for k, (w, _) in variables.items()})
+    mask.check_compatible({k: _numpy(w) for k, (w, _) in variables.items()})
     for key, (_, mask_var) in variables.items():
-        mask_var.assign(np.asarray(mask[key], dtype=mask_var.dtype.as_numpy_dtype))
+        mask_var.assign(np.asarray(mask[key], dtype=_numpy(mask_var).dtype))
+    empty = [k for k, a in mask.items() if not a.any()]
+    if empty:
+        logging.warning("LAYER COLLAPSE: every weight of %s is pruned (%d tensors); its "
+                        "output no longer depends on its input", ", ".join(empty[:5]),
+                        len(empty))
+    impl = _impl(model)
+    if hasattr(impl, "changed"):
+        impl.changed(model)
     apply_masks(model)
 
 
 def apply_masks(model):
-    """Re-zeroes pruned weights (weight <- weight * mask) and readies the wrappers.
-
-    tfmot's wrapper asserts that its step counter was started (normally by its
-    UpdatePruningStep callback, which also costs a Python call every batch);
-    starting it once here makes that callback unnecessary. The work is one
-    compiled function per model, cheap enough to run after every epoch.
-    """
-    function = getattr(model, "_tfprune_apply_masks", None)
-    if function is None:
-        pairs = list(pruning_vars(model).values())
-        steps = [wrapper.pruning_step for wrapper in _wrappers(model)]
-
-        @tf.function
-        def function():
-            for step in steps:
-                step.assign(tf.maximum(step, 0))
-            for weight, mask in pairs:
-                weight.assign(weight * tf.cast(mask, weight.dtype))
-
-        model._tfprune_apply_masks = function
-    function()
+    """Re-zeroes pruned weights (weight <- weight * mask) and readies the masks."""
+    _impl(model).apply_masks(model, list(pruning_vars(model).values()))
 
 
 def prune(model, fraction=0.2, strategy=pruning.DEFAULT, rng=None):
@@ -146,6 +159,55 @@ def prune(model, fraction=0.2, strategy=pruning.DEFAULT, rng=None):
 
 
 def strip(model):
-    """Returns the plain Keras model with the masked (sparse) kernels, for export."""
+    """The model without masks, its pruned weights zero, ready to save and ship.
+
+    tf_keras: a copy without wrappers (sharing the weights). Keras 3: the masks are
+    removed from `model` itself, which is returned.
+    """
     apply_masks(model)
-    return tfmot.sparsity.keras.strip_pruning(model)
+    impl = _impl(model)
+    if impl.__name__.endswith("tfmot"):
+        return impl.strip(model)
+    object.__setattr__(model, _CACHE, None)
+    return impl.strip(model, prunable.walk(model))
+
+
+def summary(model, print_fn=print):
+    """Prints the density of every masked weight of a wrapped model, and the total."""
+    mask = get_masks(model)
+    width = max(len(k) for k in mask)
+    lines = [f"{'weight':<{width}}  {'kept':>10} {'of':>10}  density"]
+    for key, array in mask.items():
+        lines.append(f"{key:<{width}}  {int(array.sum()):>10,} {array.size:>10,}  "
+                     f"{array.mean():.4f}")
+    lines.append(f"{'total':<{width}}  {mask.num_kept:>10,} {mask.num_weights:>10,}  "
+                 f"{mask.density:.4f}")
+    lines.append(weight_table(model)[1])
+    print_fn("\n".join(lines))
+
+
+def load_model(path, keras=None, **kwargs):
+    """Loads a model saved from a wrapped model, with its masks, ready to train on.
+
+    Args:
+        path: a `.keras` file (either Keras), or a tf_keras `.h5` file or SavedModel folder.
+        keras: "2" or "3"; default: read from the file (tf_keras for .h5 and folders).
+        **kwargs: passed to Keras' `load_model` (e.g. `compile=False`).
+    """
+    if keras is None:
+        keras = _saved_keras(path)
+    if keras == backend.KERAS2:
+        from tfprune import masks_tfmot
+        return masks_tfmot.load_model(path, **kwargs)
+    from tfprune import masks_keras3
+    return masks_keras3.load_model(path, prunable.walk, **kwargs)
+
+
+def _saved_keras(path):
+    """Which Keras wrote the model at `path`."""
+    if os.path.isdir(path) or not zipfile.is_zipfile(path):
+        return backend.KERAS2
+    with zipfile.ZipFile(path) as archive:
+        config = archive.read("config.json").decode()
+    return backend.KERAS2 if "MaskWrapper" in config or '"tf_keras' in config \
+        else backend.KERAS3

@@ -8,15 +8,22 @@ schedule here returns the fixed fine-tuning rate.
 """
 import math
 
-from tfprune.backend import keras, tf
+import keras as keras3
+import tf_keras
+
+from tfprune.backend import tf
 
 # The paper drops the rate at epochs 70 and 130 of 150; shorter rounds scale these.
 PAPER_DROPS = (70 / 150, 130 / 150)
 
 
-@keras.utils.register_keras_serializable(package="tfprune")
-class RoundSchedule(keras.optimizers.schedules.LearningRateSchedule):
+@keras3.saving.register_keras_serializable(package="tfprune")
+@tf_keras.utils.register_keras_serializable(package="tfprune")
+class RoundSchedule(keras3.optimizers.schedules.LearningRateSchedule,
+                    tf_keras.optimizers.schedules.LearningRateSchedule):
     """Linear warm-up, then step drops or cosine decay; `finetune_lr` after the end.
+
+    An optimizer of either Keras takes it (on Keras 3, on any backend).
 
     Args:
         lr: peak learning rate, reached at the end of the warm-up.
@@ -60,23 +67,36 @@ class RoundSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return self.epochs * self.steps_per_epoch
 
     def __call__(self, step):
-        step = tf.cast(step, tf.float32)
+        ops = _Ops(keras3.ops) if isinstance(step, keras3.Variable) else _Ops(tf)
+        step = ops.cast(step, "float32")
         warmup = float(self.warmup_epochs * self.steps_per_epoch)
         total = float(self.total_steps)
         if self.kind == "step":
             boundaries = [round(d * self.epochs) * self.steps_per_epoch for d in self.drops]
-            decayed = tf.constant(self.lr)
+            decayed = ops.cast(self.lr, "float32")
             for b in boundaries:
-                decayed = tf.where(step >= float(b), decayed * self.factor, decayed)
+                decayed = ops.where(step >= float(b), decayed * self.factor, decayed)
         else:
-            progress = tf.clip_by_value((step - warmup) / max(total - warmup, 1.0), 0.0, 1.0)
+            progress = ops.clip((step - warmup) / max(total - warmup, 1.0), 0.0, 1.0)
             decayed = self.finetune_lr + 0.5 * (self.lr - self.finetune_lr) * (
-                1.0 + tf.cos(math.pi * progress))
+                1.0 + ops.cos(math.pi * progress))
         if warmup > 0:
-            decayed = tf.where(step < warmup, self.lr * (step + 1.0) / warmup, decayed)
-        return tf.where(step >= total, self.finetune_lr, decayed)
+            decayed = ops.where(step < warmup, self.lr * (step + 1.0) / warmup, decayed)
+        return ops.where(step >= total, self.finetune_lr, decayed)
 
     def get_config(self):
         return dict(lr=self.lr, steps_per_epoch=self.steps_per_epoch, epochs=self.epochs,
                     warmup_epochs=self.warmup_epochs, kind=self.kind,
                     finetune_lr=self.finetune_lr, drops=self.drops, factor=self.factor)
+
+
+class _Ops:
+    """The few tensor functions the schedule uses, from TensorFlow or keras.ops."""
+
+    def __init__(self, module):
+        self.module = module
+        self.where, self.cos = module.where, module.cos
+        self.clip = module.clip if module is keras3.ops else module.clip_by_value
+
+    def cast(self, x, dtype):
+        return self.module.cast(x, dtype)

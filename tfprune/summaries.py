@@ -15,14 +15,15 @@ from tensorboard.compat.proto import event_pb2
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
 
-from tfprune.backend import keras, tf
+from tfprune.backend import tf
+from tfprune.callbacks import Callback
 from tfprune.callbacks import current_lr
 
 MASK_IMAGE_SIZE = 256  # masks are block-averaged down to at most this many pixels a side
 MASK_IMAGE_LAYERS = 3  # first, middle and last prunable layer
 
 
-class EpochSummaries(keras.callbacks.Callback):
+class EpochSummaries(Callback):
     """Writes the epoch's logs and learning rate at a step counted across rounds."""
 
     def __init__(self, writer, first_step):

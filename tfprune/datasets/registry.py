@@ -16,6 +16,14 @@ _LOADERS: Dict[str, Callable[..., Data]] = {
 }
 
 
+def register(name: str, loader: Callable[..., Data]) -> None:
+    """Adds a dataset: `loader(batch_size, seed=, data_dir=, download=)` returns a `Data`
+    whose `train` draws a new shuffle each time it is iterated."""
+    if not name or not isinstance(name, str):
+        raise ValueError(f"a dataset name must be a non-empty string, got {name!r}")
+    _LOADERS[name] = loader
+
+
 def names() -> list:
     """Returns the registered dataset names."""
     return list(_LOADERS)

@@ -1,11 +1,7 @@
 """A small conv net for 1-D sequences (e.g. MNIST-1D) or images."""
-from tfprune.backend import keras
 from tfprune.models.layers import conv_bn, scaled
 
-_POOL = {1: keras.layers.MaxPool1D, 2: keras.layers.MaxPool2D}
-
-
-def build(input_shape, num_classes, width=None):
+def build(input_shape, num_classes, width=None, *, keras):
     """Builds three conv-BN-ReLU blocks (32, 64, 64 channels) and an MLP head.
 
     Rank-2 inputs (length, channels) use Conv1D with kernel 5, rank-3 inputs
@@ -16,6 +12,7 @@ def build(input_shape, num_classes, width=None):
       input_shape: (length, channels) or (H, W, C).
       num_classes: Number of output logits.
       width: Float channel multiplier (None means 1.0).
+      keras: The Keras module to build with (tf_keras or keras).
 
     Returns:
       A functional `keras.Model` named "convnet" that outputs logits.
@@ -24,7 +21,8 @@ def build(input_shape, num_classes, width=None):
       ValueError: If `input_shape` is neither rank 2 nor rank 3.
     """
     rank = len(input_shape) - 1
-    if rank not in _POOL:
+    pools = {1: keras.layers.MaxPool1D, 2: keras.layers.MaxPool2D}
+    if rank not in pools:
         raise ValueError(f"convnet needs a rank-2 or rank-3 input shape, got {tuple(input_shape)}")
     kernel = 5 if rank == 1 else 3
     inputs = keras.Input(input_shape, name="input")
@@ -32,7 +30,7 @@ def build(input_shape, num_classes, width=None):
     for i, channels in enumerate((32, 64, 64), start=1):
         x = conv_bn(x, scaled(channels, width), kernel, f"block{i}")
         if i < 3:
-            x = _POOL[rank](2, name=f"block{i}_pool")(x)
+            x = pools[rank](2, name=f"block{i}_pool")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(scaled(128, width), activation="relu", name="fc1")(x)
     outputs = keras.layers.Dense(num_classes, name="fc")(x)

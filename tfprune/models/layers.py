@@ -1,11 +1,16 @@
-"""Shared layer helpers with deterministic, architecture-derived layer names."""
-from tfprune.backend import keras
+"""Shared layer helpers with deterministic, architecture-derived layer names.
+
+Each helper builds with the Keras of the tensor it is given (tf_keras or Keras 3).
+"""
+from tfprune import backend
 
 # PyTorch-style batch-norm statistics (as in open_lth and the ICLR 2024 code).
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-5
 
-_CONV = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}
+
+def _keras(x):
+    return backend.keras(backend.of(x))
 
 
 def scaled(channels, width):
@@ -39,7 +44,8 @@ def conv_bn(x, filters, kernel_size, name, strides=1, relu=True, suffix=""):
     Returns:
       The output tensor.
     """
-    conv = _CONV[len(x.shape) - 2]
+    keras = _keras(x)
+    conv = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D}[len(x.shape) - 2]
     x = conv(filters, kernel_size, strides=strides, padding="same", use_bias=False,
              kernel_initializer="he_normal", name=f"{name}_conv{suffix}")(x)
     x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
@@ -51,6 +57,7 @@ def conv_bn(x, filters, kernel_size, name, strides=1, relu=True, suffix=""):
 
 def _residual(x, shortcut, filters, strides, name):
     """Adds `x` to `shortcut` (projected if shapes differ) and applies ReLU."""
+    keras = _keras(x)
     if strides != 1 or shortcut.shape[-1] != filters:
         shortcut = conv_bn(shortcut, filters, 1, f"{name}_shortcut", strides=strides, relu=False)
     return keras.layers.Add(name=f"{name}_add")([x, shortcut])
@@ -73,7 +80,7 @@ def basic_block(x, filters, strides, name):
     y = conv_bn(x, filters, 3, name, strides=strides, suffix="1")
     y = conv_bn(y, filters, 3, name, relu=False, suffix="2")
     y = _residual(y, x, filters, strides, name)
-    return keras.layers.ReLU(name=f"{name}_relu2")(y)
+    return _keras(x).layers.ReLU(name=f"{name}_relu2")(y)
 
 
 def bottleneck_block(x, filters, strides, name, expansion=4):
@@ -93,10 +100,11 @@ def bottleneck_block(x, filters, strides, name, expansion=4):
     y = conv_bn(y, filters, 3, name, strides=strides, suffix="2")
     y = conv_bn(y, expansion * filters, 1, name, relu=False, suffix="3")
     y = _residual(y, x, expansion * filters, strides, name)
-    return keras.layers.ReLU(name=f"{name}_relu3")(y)
+    return _keras(x).layers.ReLU(name=f"{name}_relu3")(y)
 
 
 def classifier(x, num_classes):
     """Global average pooling followed by the logits layer "fc"."""
+    keras = _keras(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     return keras.layers.Dense(num_classes, name="fc")(x)

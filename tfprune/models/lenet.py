@@ -1,15 +1,15 @@
 """LeNet-300-100, the fully connected network of the lottery-ticket papers."""
-from tfprune.backend import keras
 from tfprune.models.layers import scaled
 
 
-def build(input_shape, num_classes, width=None):
+def build(input_shape, num_classes, width=None, *, keras):
     """Builds LeNet-300-100: Flatten, Dense 300, Dense 100 (ReLU), Dense logits.
 
     Args:
       input_shape: Shape of one example, e.g. (28, 28, 1).
       num_classes: Number of output logits.
       width: Float multiplier of the hidden sizes (None means 1.0).
+      keras: The Keras module to build with (tf_keras or keras).
 
     Returns:
       A functional `keras.Model` named "lenet300_100" that outputs logits.

@@ -1,4 +1,5 @@
 """Name-to-builder registry of the model architectures."""
+from tfprune import backend
 from tfprune.models import convnet, lenet, resnet_cifar, resnet_imagenet, vgg
 
 _MODELS = {
@@ -11,12 +12,27 @@ _MODELS = {
 }
 
 
+def register(name, builder):
+    """Adds a model: `builder(input_shape, num_classes, width=None, *, keras)` returns an
+    unwrapped model of that Keras (or of its own Keras; see `experiment.run`).
+
+    Example:
+      >>> register("tiny", lambda shape, classes, width=None, *, keras: keras.Sequential(
+      ...     [keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(classes)]))
+      >>> "tiny" in names()
+      True
+    """
+    if not name or not isinstance(name, str):
+        raise ValueError(f"a model name must be a non-empty string, got {name!r}")
+    _MODELS[name] = builder
+
+
 def names():
     """Returns the sorted list of registered model names."""
     return sorted(_MODELS)
 
 
-def get(name, input_shape, num_classes, width=None):
+def get(name, input_shape, num_classes, width=None, keras=None):
     """Builds a registered model.
 
     Args:
@@ -24,6 +40,7 @@ def get(name, input_shape, num_classes, width=None):
       input_shape: Shape of one example, without the batch dimension.
       num_classes: Number of output logits.
       width: Width argument of the model's builder (None for the default).
+      keras: The Keras module to build with: tf_keras (the default) or keras (Keras 3).
 
     Returns:
       A functional `keras.Model` that outputs logits.
@@ -33,4 +50,5 @@ def get(name, input_shape, num_classes, width=None):
     """
     if name not in _MODELS:
         raise ValueError(f"unknown model {name!r}; valid: {', '.join(names())}")
-    return _MODELS[name](tuple(input_shape), num_classes, width=width)
+    return _MODELS[name](tuple(input_shape), num_classes, width=width,
+                         keras=keras or backend.keras(backend.KERAS2))

@@ -1,11 +1,10 @@
 """CIFAR ResNets: ResNet-20 (He et al., 2016) and the CIFAR ResNet-18."""
 import numbers
 
-from tfprune.backend import keras
 from tfprune.models.layers import basic_block, classifier, conv_bn, scaled
 
 
-def _resnet(input_shape, num_classes, stem, stages, name):
+def _resnet(input_shape, num_classes, stem, stages, name, keras):
     """Builds a stem conv, stages of basic blocks and the GAP + Dense head.
 
     Args:
@@ -15,6 +14,7 @@ def _resnet(input_shape, num_classes, stem, stages, name):
       stages: One (channels, num_blocks) per stage; stages after the first
         start with stride 2.
       name: Model name.
+      keras: The Keras module to build with (tf_keras or keras).
 
     Returns:
       A functional `keras.Model` that outputs logits.
@@ -28,7 +28,7 @@ def _resnet(input_shape, num_classes, stem, stages, name):
     return keras.Model(inputs, classifier(x, num_classes), name=name)
 
 
-def resnet20(input_shape, num_classes, width=None):
+def resnet20(input_shape, num_classes, width=None, *, keras):
     """Builds ResNet-20: 16w stem, 3 stages x 3 blocks of 16w/32w/64w channels.
 
     Projection shortcuts are 1x1 conv + BN (option B).
@@ -42,10 +42,10 @@ def resnet20(input_shape, num_classes, width=None):
       A functional `keras.Model` named "resnet20" that outputs logits.
     """
     stages = [(scaled(c, width), 3) for c in (16, 32, 64)]
-    return _resnet(input_shape, num_classes, scaled(16, width), stages, "resnet20")
+    return _resnet(input_shape, num_classes, scaled(16, width), stages, "resnet20", keras)
 
 
-def resnet18(input_shape, num_classes, width=None):
+def resnet18(input_shape, num_classes, width=None, *, keras):
     """Builds the CIFAR ResNet-18: 3x3 stem, no max-pool, [2, 2, 2, 2] blocks.
 
     Args:
@@ -66,4 +66,4 @@ def resnet18(input_shape, num_classes, width=None):
         stem, channels = int(width), (int(width),) * 4
     else:
         raise ValueError(f"resnet18 width must be a positive int or None, got {width!r}")
-    return _resnet(input_shape, num_classes, stem, [(c, 2) for c in channels], "resnet18")
+    return _resnet(input_shape, num_classes, stem, [(c, 2) for c in channels], "resnet18", keras)

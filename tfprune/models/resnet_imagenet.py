@@ -1,9 +1,8 @@
 """ImageNet-style ResNet-50 (used here for Tiny ImageNet)."""
-from tfprune.backend import keras
 from tfprune.models.layers import bottleneck_block, classifier, conv_bn, scaled
 
 
-def build(input_shape, num_classes, width=None):
+def build(input_shape, num_classes, width=None, *, keras):
     """Builds ResNet-50: 7x7/2 stem, 3x3/2 max-pool, [3, 4, 6, 3] bottlenecks.
 
     Stages have 64/128/256/512 inner channels (x4 outputs); stages 2-4 start
@@ -13,6 +12,7 @@ def build(input_shape, num_classes, width=None):
       input_shape: (H, W, C), e.g. (64, 64, 3).
       num_classes: Number of output logits.
       width: Float channel multiplier (None means 1.0).
+      keras: The Keras module to build with (tf_keras or keras).
 
     Returns:
       A functional `keras.Model` named "resnet50" that outputs logits.
