@@ -27,7 +27,7 @@ KERNELS = {
 # both Kerases, so that a run directory reads the same whichever Keras wrote it.
 ALIASES = {"depthwise_kernel": ("kernel",)}
 NORMALIZATION = ("BatchNormalization", "SyncBatchNormalization", "LayerNormalization",
-                 "GroupNormalization", "RMSNormalization", "UnitNormalization")
+                 "GroupNormalization", "RMSNormalization", "UnitNormalization", "Normalization")
 
 # Why a weight stays dense (the `reason` of a `Weight`).
 IGNORED = "ignored (ignore=)"
