@@ -109,7 +109,7 @@ def test_mixed_precision_run_keeps_float32_masks_and_exact_zeros(tmp_path):
     results = experiment.run(config)
     assert keras.mixed_precision.global_policy().name == "float32"  # the process's is restored
     model = experiment.build_model(config, experiment.load_data(config, 0))
-    assert model.get_layer("prune_low_magnitude_fc1").layer.compute_dtype == "bfloat16"
+    assert model.get_layer("mask_wrapper_fc1").layer.compute_dtype == "bfloat16"
     assert model.layers[-1].compute_dtype == "float32"  # float32 logits
     run_dir = RunDir(tmp_path)
     for key, m in run_dir.mask(1).items():

@@ -7,16 +7,18 @@ CLASSES = 3
 
 
 def resnet50(k):
-    return k.applications.ResNet50(weights=None, input_shape=SHAPE, classes=CLASSES)
+    return k.applications.ResNet50(weights=None, input_shape=SHAPE, classes=CLASSES,
+                                 classifier_activation=None)
 
 
 def mobilenetv2(k):
     return k.applications.MobileNetV2(weights=None, input_shape=SHAPE, classes=CLASSES,
-                                      alpha=0.35)
+                                      alpha=0.35, classifier_activation=None)
 
 
 def efficientnetb0(k):
-    return k.applications.EfficientNetB0(weights=None, input_shape=SHAPE, classes=CLASSES)
+    return k.applications.EfficientNetB0(weights=None, input_shape=SHAPE, classes=CLASSES,
+                                 classifier_activation=None)
 
 
 def transformer(k):

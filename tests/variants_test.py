@@ -68,7 +68,7 @@ def test_lrr_with_bn_rewind_resets_only_batchnorm_and_the_optimizer(tmp_path):
     rewind = str(tmp_path / "rewind")
     seen = {}
 
-    class Record(tfprune.keras.callbacks.Callback):
+    class Record(tfprune.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 0:
                 seen["bn"] = values(cb.bn_variables(self.model))
