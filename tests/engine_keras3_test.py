@@ -6,6 +6,8 @@ import pytest
 import tfprune
 from tfprune import backend, experiment, masking
 from tfprune.config import Config
+from tfprune.datasets import registry as datasets
+from tfprune.models import registry as models
 from tfprune.rundir import RunDir
 
 TINY = dict(model="lenet300_100", rounds=2, epochs=2, warmup_epochs=1, rewind_epoch=1,
@@ -53,7 +55,10 @@ def own_data(batch_size, seed=0, **_):
 
 
 @pytest.mark.parametrize("flavour", backend.FLAVOURS)
-def test_run_takes_a_users_model_and_data(tmp_path, flavour):
+def test_run_takes_a_users_model_and_data(tmp_path, flavour, monkeypatch):
+    for registry in (models, datasets):  # registered for this test only
+        monkeypatch.setattr(registry, "_" + ("MODELS" if registry is models else "LOADERS"),
+                            dict(getattr(registry, "_MODELS", None) or registry._LOADERS))
     values = dict(model="own", dataset="own", keras=flavour, method="lrr", rounds=2, epochs=2,
                   warmup_epochs=1, batch_size=16, workdir=str(tmp_path))
     results = tfprune.run(values, model_fn=own_model, data=own_data)
