@@ -54,7 +54,7 @@ def wrap(model, ignore=()):
         raise ValueError(f"model {model.name!r} has no prunable weight (conv, dense, "
                          "embedding or attention kernels) outside the ignored layers")
     impl = _impl(model)
-    if impl.__name__.endswith("tfmot"):
+    if backend.of(model) == backend.KERAS2:
         wrapped = impl.wrap(model, weights)
     else:
         impl.attach(weights)
@@ -132,9 +132,7 @@ def set_masks(model, mask):
         logging.warning("LAYER COLLAPSE: every weight of %s is pruned (%d tensors); its "
                         "output no longer depends on its input", ", ".join(empty[:5]),
                         len(empty))
-    impl = _impl(model)
-    if hasattr(impl, "changed"):
-        impl.changed(model)
+    _impl(model).changed(model)
     apply_masks(model)
 
 
@@ -166,7 +164,7 @@ def strip(model):
     """
     apply_masks(model)
     impl = _impl(model)
-    if impl.__name__.endswith("tfmot"):
+    if backend.of(model) == backend.KERAS2:
         return impl.strip(model)
     object.__setattr__(model, _CACHE, None)
     return impl.strip(model, prunable.walk(model))

@@ -10,7 +10,6 @@ are masked in place. Keras saves the holders with the model (it walks layer
 attributes), so `load_model` can read the masks back.
 """
 import keras
-import numpy as np
 
 ATTRIBUTE = "_tfprune_mask_{}"
 
@@ -107,7 +106,3 @@ def load_model(path, walk, **kwargs):
             w.variable.constraint = constraint.constraint
             object.__delattr__(w.layer, _attribute(w))
     return model
-
-
-def to_numpy(variable):
-    return np.asarray(keras.ops.convert_to_numpy(variable))

@@ -107,6 +107,10 @@ def mask_variables(model):
     return out
 
 
+def changed(model):
+    """Nothing to do when the masks change: the wrappers read their mask variables."""
+
+
 def apply_masks(model, pairs):
     """Re-zeroes pruned weights (weight <- weight * mask) and readies the wrappers.
 
