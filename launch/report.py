@@ -1,6 +1,9 @@
 """Draws the paper's figures and a summary.md from run directories.
 
     python launch/report.py --runs runs/lrr runs/imp --out report/
+
+A figure the runs cannot draw is left out, and summary.md and the log say why:
+mask_overlap.png compares two configurations, so one run (or the seeds of one) has none.
 """
 import sys
 

@@ -10,12 +10,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 import numpy as np  # noqa: E402
+from absl import logging  # noqa: E402
 
 from tfprune import analysis, files  # noqa: E402
 from tfprune.rundir import RunDir  # noqa: E402
 
-DENSITY_TICKS = (1.0, 0.64, 0.41, 0.26, 0.17, 0.11, 0.07, 0.04, 0.02, 0.01)
 NOT_GROUPED = ("seed",) + RunDir.FREE_KEYS  # keys that do not change a run's results
 
 
@@ -97,40 +98,111 @@ def _series(paths, metric):
     return np.array(rounds), values.mean(axis=0), values.std(axis=0)
 
 
-def _finish(fig, ax, path, legend=True):
-    ax.grid(True, which="both", alpha=0.3)
-    if legend:
-        ax.legend(fontsize=8)
+class Skipped(Exception):
+    """A figure that the given runs cannot draw; its message says why (summary.md shows it)."""
+
+
+def _plain(value):
+    """A tick label of at most two significant digits without exponent: 1, 0.8, 0.64, 0.0012."""
+    return np.format_float_positional(value, precision=2, fractional=False, trim="-")
+
+
+def _log_ticks(values, max_ticks):
+    """Tick positions among the positive `values` for a log axis, at most about `max_ticks` of
+    them: from the largest down, each value at least 1/max_ticks of the (log) span below the last
+    one kept, so that labels do not overlap; the smallest takes the place of the last one kept if
+    that is too close. Values with the same label count once."""
+    by_label = {}
+    for v in sorted((float(v) for v in values if v > 0), reverse=True):
+        by_label.setdefault(_plain(v), v)
+    ticks = list(by_label.values())
+    if len(ticks) < 2:
+        return ticks
+    gap = np.log10(ticks[0] / ticks[-1]) / max_ticks
+    kept = [ticks[0]]
+    for v in ticks[1:]:
+        if np.log10(kept[-1] / v) >= gap:
+            kept.append(v)
+    if kept[-1] != ticks[-1]:  # too close to the last one kept, which is not the largest
+        kept[-1] = ticks[-1]
+    return kept
+
+
+def _round_log_ticks(low, high, max_ticks):
+    """Round tick positions within [low, high] for a log axis: powers of ten if that gives three,
+    else 1, 2 and 5 times them if that does, else every 1 to 9 times them (thinned)."""
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    ticks = []
+    for subs in ((1,), (1, 2, 5), range(1, 10)):
+        ticks = [s * 10.0 ** e for e in decades for s in subs
+                 if low * (1 - 1e-9) <= s * 10.0 ** e <= high * (1 + 1e-9)]
+        if len(ticks) >= 3:
+            break
+    return _log_ticks(ticks, max_ticks) or [high]
+
+
+def _plain_log_axis(axis, ticks):
+    """Labels a log-scale axis at `ticks` with plain numbers, and its minor ticks not at all."""
+    axis.set_major_locator(ticker.FixedLocator(ticks))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _plain(v)))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def _integer_rounds(ax):
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    ax.set_xlabel("round")
+
+
+def _first_runs(groups):
+    """A title's note that a figure shows the first run of each group, if a group has more."""
+    return " (first run of each group)" if any(len(p) > 1 for p in groups.values()) else ""
+
+
+def _save(fig, path):
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
 
 
-def accuracy_vs_density(groups, path):
+def _saves(draw):
+    """The public form of a `draw(groups) -> (figure, header, rows)`: (groups, path) -> (header,
+    rows), saving the figure as the PNG `path`."""
+    def saved(groups, path):
+        fig, header, rows = draw(groups)
+        _save(fig, path)
+        return header, rows
+
+    saved.__name__, saved.__doc__ = draw.__name__.lstrip("_"), draw.__doc__
+    return saved
+
+
+def _accuracy_vs_density(groups):
     """Test accuracy (%) against density on a log axis; one line (mean, std band) per group."""
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=150)
-    rows, lowest = [], 1.0
+    rows, densities = [], []
     for label, paths in groups.items():
         rounds, density, _ = _series(paths, "density")
         _, mean, std = _series(paths, "test_accuracy")
         mean, std = 100 * mean, 100 * std
         ax.plot(density, mean, marker="o", markersize=3, label=f"{label} (n={len(paths)})")
         ax.fill_between(density, mean - std, mean + std, alpha=0.2)
-        lowest = min(lowest, density.min())
+        densities += density.tolist()
         rows += [(label, int(r), d, m, s) for r, d, m, s in zip(rounds, density, mean, std)]
     ax.set_xscale("log")
-    ticks = [d for d in DENSITY_TICKS if d >= 0.9 * lowest]
-    ax.set_xticks(ticks, [f"{d:g}" for d in ticks])
     ax.minorticks_off()
+    _plain_log_axis(ax.xaxis, _log_ticks(densities, max_ticks=7))
     ax.invert_xaxis()
     ax.set_xlabel("density (fraction of weights kept)")
     ax.set_ylabel("test accuracy (%)")
-    _finish(fig, ax, path)
-    return ("run", "round", "density", "test accuracy % (mean)", "std"), rows
+    seeds = ", mean ± std over seeds" if any(len(p) > 1 for p in groups.values()) else ""
+    ax.set_title(f"Test accuracy vs density, one point per round{seeds}", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig, ("run", "round", "density", "test accuracy % (mean)", "std"), rows
 
 
-def sign_flips(groups, path):
+def _sign_flips(groups):
     """Global sign-flip fraction per round: vs the rewind point and vs the previous round."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), dpi=150, sharex=True)
     rows = []
@@ -142,59 +214,89 @@ def sign_flips(groups, path):
         previous = dict(zip(prev_rounds.tolist(), vs_prev))
         rows += [(label, int(r), f, previous.get(int(r), float("nan")))
                  for r, f in zip(rounds, vs_rewind)]
+    fig.suptitle("Sign flips of the surviving weights at the end of each round"
+                 + (", mean over seeds" if any(len(p) > 1 for p in groups.values()) else ""),
+                 fontsize=10)
     axes[0].set_title("vs rewind point", fontsize=9)
     axes[1].set_title("vs end of previous round", fontsize=9)
     for ax in axes:
-        ax.set_xlabel("round")
+        _integer_rounds(ax)
         ax.set_ylabel("fraction of surviving weights flipped")
         ax.grid(True, alpha=0.3)
-    _finish(fig, axes[1], path)
-    return ("run", "round", "sign flips vs rewind", "sign flips vs previous round"), rows
+    axes[1].legend(fontsize=8)
+    return fig, ("run", "round", "sign flips vs rewind", "sign flips vs previous round"), rows
 
 
-def layer_density(groups, path):
+def _layer_density(groups):
     """Per-layer density per round of the first run of each group, one panel per group."""
     fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 3.5), dpi=150,
                              squeeze=False)
     rows = []
     for ax, (label, paths) in zip(axes[0], groups.items()):
         rounds = load_run(paths[0])[1]
+        values = []
         for layer in rounds[0]["layer_density"]:
-            values = [m["layer_density"][layer] for m in rounds]
-            ax.plot(range(len(rounds)), values, label=layer)
-            rows += [(label, layer, r, v) for r, v in enumerate(values)]
+            density = [m["layer_density"][layer] for m in rounds]
+            ax.plot(range(len(rounds)), density, label=layer)
+            rows += [(label, layer, r, v) for r, v in enumerate(density)]
+            values += density
         ax.set_yscale("log")
+        positive = [v for v in values if v > 0] or [1.0]
+        _plain_log_axis(ax.yaxis, _round_log_ticks(min(positive), max(positive), max_ticks=8))
         ax.set_title(label, fontsize=9)
-        ax.set_xlabel("round")
-        ax.set_ylabel("layer density")
+        _integer_rounds(ax)
+        ax.set_ylabel("layer density (fraction kept)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6)
-    _finish(fig, axes[0][-1], path, legend=False)
-    return ("run", "layer", "round", "density"), rows
+    fig.suptitle("Density of each layer per round" + _first_runs(groups), fontsize=10)
+    return fig, ("run", "layer", "round", "density"), rows
 
 
-def mask_overlap(groups, path):
+def _mask_overlap(groups):
     """Jaccard overlap of the masks of two groups' first runs at each round."""
+    if len(groups) < 2:
+        raise Skipped("it compares the masks of two groups of runs round by round, and the runs "
+                      f"given form one group ({next(iter(groups))}; runs that differ only in "
+                      "seed are one group). Pass runs of another configuration too, e.g. "
+                      "`--runs runs/lrr runs/imp`.")
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=150)
-    rows = []
+    rows, apart = [], []
     for (a, pa), (b, pb) in itertools.combinations(groups.items(), 2):
         first, second = RunDir(pa[0]), RunDir(pb[0])
         n = min(len(first.completed_rounds()), len(second.completed_rounds()))
-        overlap = [analysis.mask_overlap(first.mask(r), second.mask(r))["global"]
-                   for r in range(n)]
+        try:
+            overlap = [analysis.mask_overlap(first.mask(r), second.mask(r))["global"]
+                       for r in range(n)]
+        except ValueError as e:  # other layers or shapes: another model or width
+            apart.append(f"{a} vs {b} ({e})")
+            continue
         ax.plot(range(n), overlap, marker="o", markersize=3, label=f"{a} vs {b}")
         rows += [(a, b, r, o) for r, o in enumerate(overlap)]
-    ax.set_xlabel("round")
+    if not rows:
+        plt.close(fig)
+        raise Skipped("no two groups have masks of the same layers and shapes (another model or "
+                      "width): " + "; ".join(apart))
+    for pair in apart:
+        logging.warning("mask_overlap.png leaves out %s: masks of other layers or shapes", pair)
+    ax.set_title("Mask overlap between groups per round" + _first_runs(groups), fontsize=9)
+    _integer_rounds(ax)
     ax.set_ylabel("mask overlap (Jaccard)")
-    _finish(fig, ax, path, legend=bool(rows))
-    return ("run", "other run", "round", "overlap"), rows
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig, ("run", "other run", "round", "overlap"), rows
 
 
+accuracy_vs_density = _saves(_accuracy_vs_density)
+sign_flips = _saves(_sign_flips)
+layer_density = _saves(_layer_density)
+mask_overlap = _saves(_mask_overlap)
+
+# name: draw(groups) -> (matplotlib figure, table header, table rows); raises Skipped.
 FIGURES = {
-    "accuracy_vs_density": accuracy_vs_density,
-    "sign_flips": sign_flips,
-    "layer_density": layer_density,
-    "mask_overlap": mask_overlap,
+    "accuracy_vs_density": _accuracy_vs_density,
+    "sign_flips": _sign_flips,
+    "layer_density": _layer_density,
+    "mask_overlap": _mask_overlap,
 }
 
 
@@ -209,6 +311,9 @@ def _table(header, rows):
 def write(paths, out):
     """Draws every figure of FIGURES into `out` and writes `summary.md` with their tables.
 
+    A figure the runs cannot draw (`mask_overlap` of a single group) is left out; summary.md
+    and the log say why.
+
     Returns:
         The paths written.
     """
@@ -216,10 +321,14 @@ def write(paths, out):
     written, sections = [], ["# tfprune report", "",
                              "Runs: " + ", ".join(f"{k} ({', '.join(v)})" for k, v in groups.items())]
     for name, draw in FIGURES.items():
-        if name == "mask_overlap" and len(groups) < 2:
+        try:
+            fig, header, rows = draw(groups)
+        except Skipped as e:
+            logging.warning("%s.png not drawn: %s", name, e)
+            sections += ["", f"## {name}", "", f"Not drawn: {e}"]
             continue
         png = os.path.join(out, f"{name}.png")
-        header, rows = draw(groups, png)
+        _save(fig, png)
         written.append(png)
         sections += ["", f"## {name}", "", f"![{name}]({name}.png)", "", _table(header, rows)]
     changes = [f"- {path}: from round {c['from_round']} (diverged at epoch "
