@@ -3,8 +3,8 @@
     KERAS_BACKEND=jax python bench/keras3_gpu_step.py [--batch-size=256] [--steps=50]
         [--warmup=5] [--repeats=3] [--density=0.2] [--policy=mixed_bfloat16]
 
-Meant for the lent GPU machine, which has JAX but no TensorFlow: the `tfprune` package
-imports TensorFlow, so this script loads only `tfprune/prunable.py` and
+Needs a GPU machine with keras (>= 3.6), JAX and numpy; TensorFlow need not be installed: the
+`tfprune` package imports TensorFlow, so this script loads only `tfprune/prunable.py` and
 `tfprune/masks_keras3.py` (which need just keras and numpy) as standalone modules, and
 builds its own copy of the CIFAR ResNet-18 (tfprune/models/resnet_cifar.py, layers.py).
 

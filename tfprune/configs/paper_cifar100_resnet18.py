@@ -4,8 +4,9 @@
 
 As paper_cifar10_resnet18 (see its docstring) with 100 classes and weight decay 5e-4 (the
 authors used 1e-3 or 5e-4 for CIFAR-100; pass --weight_decay=1e-3 for the other).
-Expected accuracy: not given per density in shared/PAPER.md; LRR above IMP, the gap growing with
-sparsity. Dense ResNet18 on CIFAR-100 with this recipe reaches about 76-78%.
+Expected accuracy: LRR above IMP, the gap growing with sparsity (no per-density values are
+restated here; see docs/paper.md). Dense ResNet18 on CIFAR-100 with this recipe typically
+reaches about 76-78% (not a number from the paper).
 Expected time: as CIFAR-10 (same number of steps), an estimate of ~4 h for 20 rounds on one GPU.
 """
 from tfprune.configs import paper_cifar10_resnet18

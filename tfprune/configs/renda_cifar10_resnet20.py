@@ -7,7 +7,7 @@
 
 open_lth's cifar_resnet_20 recipe: batch 128, lr 0.1, drops x0.1 at epochs 80 and 120 of 160,
 no warm-up, weight decay 1e-4, every layer pruned, 20% per round.
-Expected test accuracy % (shared/PAPER.md, median of 3; dense 91.71):
+Expected test accuracy % (Renda et al., median of 3; dense 91.71; see docs/paper.md):
 
 | density | LRR | WR (epoch ~12) | IMP (epoch 0) | FT |
 |---|---|---|---|---|
@@ -17,7 +17,7 @@ Expected test accuracy % (shared/PAPER.md, median of 3; dense 91.71):
 | 0.168 | 91.79 | 91.31 | 88.56 | 89.99 |
 | 0.107 | 91.01 | 91.00 | 86.68 | 89.32 |
 
-Expected time: 391 steps an epoch; at 0.36-0.60 s a step on these 2-core CPUs (FACTS.md) a
+Expected time: 391 steps an epoch; at 0.36-0.60 s a step on a 2-core CPU (bench/RESULTS.md) a
 160-epoch round takes 6-10 h; on one GPU (estimate, ~10 ms a step) about 10 min a round,
 under 2 h for the 10 rounds to density 0.107.
 """
