@@ -12,9 +12,13 @@ another variant's run with the same seed and width.
 import json
 import sys
 
-from absl import app, flags, logging
+from tfprune import logs
 
-from tfprune import cli, sweep
+logs.quiet_native_logs()  # before TensorFlow loads
+
+from absl import app, flags, logging  # noqa: E402
+
+from tfprune import cli, sweep  # noqa: E402
 
 cli.define_flags()
 flags.adopt_module_key_flags(cli)
@@ -23,12 +27,14 @@ flags.DEFINE_string("grid", None, "A JSON object {variant name: {config override
 flags.DEFINE_list("seeds", ["0"], "Seeds: every variant runs once per seed.")
 flags.DEFINE_list("widths", [], "Model widths to sweep (default: the model's own).")
 flags.DEFINE_string("out", "runs/sweep", "The sweep folder (one run directory per run).")
+cli.use_grouped_help(extra=("sweep", "grid", "seeds", "widths", "out"))
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     if len(argv) > 1:
         sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")
+    logs.setup(FLAGS.verbosity)
     try:
         if (FLAGS.sweep is None) == (FLAGS.grid is None):
             raise ValueError("give exactly one of --sweep and --grid")

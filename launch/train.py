@@ -1,32 +1,39 @@
 """Runs iterative pruning (LRR, IMP or FT) into a run directory; resumes if interrupted.
 
-    python launch/train.py --method=lrr          # offline, on MNIST-1D, a few minutes
+    python launch/train.py --method=lrr          # offline, on MNIST-1D, about a minute
     python launch/train.py --method=imp --rounds=10 --workdir=runs/imp10
+    python launch/train.py --method=lrr -v 1     # with TensorFlow's own log lines
 """
 import shutil
 import sys
 
-from absl import app, flags, logging
+from tfprune import logs
 
-from tfprune import cli, experiment
-from tfprune.rundir import RunDir
+logs.quiet_native_logs()  # before TensorFlow loads
+
+from absl import app, flags, logging  # noqa: E402
+
+from tfprune import cli, experiment  # noqa: E402
+from tfprune.rundir import RunDir  # noqa: E402
 
 cli.define_flags()
 flags.adopt_module_key_flags(cli)
 flags.DEFINE_bool("overwrite", False, "Delete the run in --workdir first (only a run directory "
                   "is ever deleted), e.g. to replace it with another configuration.")
+cli.use_grouped_help(extra=("overwrite",))
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     if len(argv) > 1:
         sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")
+    logs.setup(FLAGS.verbosity)
     try:
         config = cli.config_from_flags()
         if FLAGS.overwrite and RunDir(config.workdir).is_run():
             logging.info("--overwrite: deleting the run in %s", config.workdir)
             shutil.rmtree(config.workdir)
-        logging.info("config: %s", config)
+        logging.info("config: %s", cli.summary(config))
         experiment.run(config)
     except (ValueError, OSError) as e:  # bad input, missing or unreachable data: one line
         # (-v=1 for the traceback)

@@ -7,15 +7,34 @@ The public API, for pruning your own model (tf_keras or Keras 3, on any backend)
     model.fit(..., callbacks=[tfprune.RestartSchedule(), tfprune.KeepMasks()])
     sparse = tfprune.strip(model)          # plain Keras layers for export
 
-Importing tfprune does not change which Keras `tf.keras` is.
+Importing tfprune loads nothing heavy: each name imports its module (and TensorFlow) on first
+use, so numpy-only tools stay light. Importing tfprune does not change which Keras `tf.keras` is.
 """
-from tfprune.callbacks import (FixSigns, KeepMasks, PerturbSigns, RestartSchedule,  # noqa: F401
-                               RewindBatchNorm, RewindWeights, SaveRewindPoint, SetSigns,
-                               SignFlips)
-from tfprune.config import Config  # noqa: F401
-from tfprune.datasets.base import Data  # noqa: F401
-from tfprune.experiment import run  # noqa: F401
-from tfprune.mask import Mask  # noqa: F401
-from tfprune.masking import (get_kernels, get_masks, load_model, prune, set_masks,  # noqa: F401
-                             strip, summary, weight_table, wrap)
-from tfprune.schedules import RoundSchedule  # noqa: F401
+import importlib
+
+_EXPORTS = {
+    "tfprune.callbacks": ("FixSigns", "KeepMasks", "PerturbSigns", "RestartSchedule",
+                          "RewindBatchNorm", "RewindWeights", "SaveRewindPoint", "SetSigns",
+                          "SignFlips"),
+    "tfprune.config": ("Config",),
+    "tfprune.datasets.base": ("Data",),
+    "tfprune.experiment": ("run",),
+    "tfprune.mask": ("Mask",),
+    "tfprune.masking": ("get_kernels", "get_masks", "load_model", "prune", "set_masks", "strip",
+                        "summary", "weight_table", "wrap"),
+    "tfprune.schedules": ("RoundSchedule",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'tfprune' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

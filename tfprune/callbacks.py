@@ -12,6 +12,7 @@ import tf_keras
 from absl import logging
 
 from tfprune import analysis, backend, faults, files, masking, prunable, signs
+from tfprune.state import inner_optimizer, restore_state, save_state
 from tfprune.backend import tf
 
 
@@ -44,11 +45,6 @@ class KeepMasks(Callback):
 
     def on_train_end(self, logs=None):
         masking.apply_masks(self.model)
-
-
-def inner_optimizer(optimizer):
-    """The optimizer itself, or the one inside a mixed-precision LossScaleOptimizer."""
-    return getattr(optimizer, "inner_optimizer", optimizer)
 
 
 def current_lr(optimizer):
@@ -84,82 +80,6 @@ class RestartSchedule(Callback):
 
     def on_train_begin(self, logs=None):
         reset_optimizer(self.model.optimizer)
-
-
-CHECKPOINT = "ckpt"
-STATE = "state.npz"  # Keras 3: every model and optimizer variable, in order
-
-
-def _checkpoint(model):
-    return tf.train.Checkpoint(model=model, optimizer=model.optimizer)
-
-
-def _state_variables(model):
-    """Keras 3: the variables a state file holds, in order, and their paths."""
-    variables = list(model.variables) + list(inner_optimizer(model.optimizer).variables)
-    return variables, [v.path for v in variables]
-
-
-def _build_optimizer(model):
-    optimizer = inner_optimizer(model.optimizer)
-    if backend.of(model) == backend.KERAS2 or not optimizer.built:
-        optimizer.build(model.trainable_variables)
-
-
-def save_state(model, directory, with_kernels=False, extra_json=None):
-    """Writes weights and optimizer state (slots built first) into `directory`, atomically.
-
-    The folder holds the state (tf_keras: a tf.train.Checkpoint `ckpt.*`; Keras 3, on
-    any backend: `state.npz`, every model and optimizer variable), if `with_kernels`
-    the prunable kernels as `kernels.npz` (for analyses that need no model), and
-    `extra_json` ({file name: value}) as JSON files.
-    """
-    _build_optimizer(model)
-    with files.atomic_path(directory) as tmp:
-        if backend.of(model) == backend.KERAS2:
-            _checkpoint(model).write(os.path.join(tmp, CHECKPOINT))
-        else:
-            variables, paths = _state_variables(model)
-            files.save_arrays(os.path.join(tmp, STATE),
-                              {f"{i:06d} {path}": _numpy(v)
-                               for i, (v, path) in enumerate(zip(variables, paths))})
-        if with_kernels:
-            files.save_arrays(os.path.join(tmp, "kernels.npz"), masking.get_kernels(model))
-        for name, value in (extra_json or {}).items():
-            files.write_json(os.path.join(tmp, name), value)
-
-
-def restore_state(model, directory, keep=()):
-    """Restores weights and optimizer state from `directory`, except the variables in `keep`."""
-    _build_optimizer(model)
-    kept = [(v, v.numpy()) for v in keep]
-    if backend.of(model) == backend.KERAS3:
-        _restore_arrays(model, os.path.join(directory, STATE))
-    else:
-        _restore_checkpoint(model, os.path.join(directory, CHECKPOINT))
-    for variable, value in kept:
-        variable.assign(value)
-
-
-def _restore_arrays(model, path):
-    arrays = files.load_arrays(path)
-    variables, _ = _state_variables(model)
-    if len(arrays) != len(variables) or any(
-            np.shape(a) != tuple(v.shape) for a, v in zip(arrays.values(), variables)):
-        raise ValueError(f"cannot restore {path}: it holds {len(arrays)} variables that do "
-                         f"not match this model's and optimizer's {len(variables)}")
-    for variable, array in zip(variables, arrays.values()):
-        variable.assign(array)
-
-
-def _restore_checkpoint(model, prefix):
-    if not tf.io.gfile.exists(prefix + ".index"):
-        raise FileNotFoundError(f"missing checkpoint {prefix}.index")
-    try:
-        _checkpoint(model).read(prefix).assert_existing_objects_matched().expect_partial()
-    except (tf.errors.OpError, AssertionError, ValueError) as e:
-        message = " ".join(str(e).split())[:300]
-        raise ValueError(f"cannot restore checkpoint {prefix}: {message}") from None
 
 
 def _batch_norms(model):
@@ -422,23 +342,6 @@ class SignFlips(Callback):
         self._previous = kernels
         if logs is not None:
             logs["sign_flips"] = flips
-
-
-class Progress(Callback):
-    """Logs one line per epoch: losses, accuracy, learning rate and seconds."""
-
-    def __init__(self, prefix=""):
-        super().__init__()
-        self.prefix = prefix
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        lr = current_lr(self.model.optimizer)
-        items = " ".join(f"{k}={v:.4f}" for k, v in sorted((logs or {}).items()))
-        logging.info("%sepoch %d/%d %s lr=%.5f (%.1fs)", self.prefix, epoch + 1,
-                     self.params.get("epochs", 0), items, lr, time.perf_counter() - self._start)
 
 
 class StepTimer(Callback):

@@ -1,5 +1,6 @@
 """absl flags generated from a config dataclass, so flags and config never drift apart."""
 import dataclasses
+import textwrap
 import typing
 
 from absl import flags
@@ -19,6 +20,10 @@ def define_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
         help_text = field.metadata["help"]
+        if field.metadata["role"] == config_lib.FREE:
+            help_text += " [may change when resuming a run]"
+        elif field.metadata["role"] == config_lib.RETRAIN:
+            help_text += " [may change to retrain a diverged round]"
         kind = hints[field.name]
         valid = config_lib.choices(field)
         if valid:
@@ -35,6 +40,38 @@ def define_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
             flags.DEFINE_string(field.name, field.default, help_text, flag_values=flag_values)
 
 
+def grouped_help(cls=config_lib.Config, flag_values=flags.FLAGS, extra=()):
+    """--help text: the config's flags under their topics, then `extra` (the launcher's own
+    flag names and those of --config/--smoke) under "this launcher"."""
+    groups = {topic: [] for topic in config_lib.TOPICS}
+    for field in dataclasses.fields(cls):
+        groups.setdefault(field.metadata["topic"] or "other", []).append(field.name)
+    groups["named configurations"] = ["config", "smoke"]
+    groups["this launcher"] = [name for name in extra if name in flag_values]
+    lines = []
+    for topic, names in groups.items():
+        if names:
+            lines.append(f"\n{topic}:")
+            lines += [_flag_help(flag_values[name]) for name in names]
+    lines.append("\n(-v 1 or --verbosity=1: TensorFlow's own log lines too; --helpfull: every "
+                 "flag, absl's included)")
+    return "\n".join(lines).lstrip("\n")
+
+
+def _flag_help(flag):
+    text = f"--{flag.name}: {flag.help}"  # enums' help starts with their values
+    default = flag.default_as_str or "None"
+    return textwrap.fill(f"{text} (default: {default})", width=98, initial_indent="  ",
+                         subsequent_indent="    ", break_long_words=False)
+
+
+def use_grouped_help(extra=(), cls=config_lib.Config, flag_values=flags.FLAGS):
+    """Makes the launcher's --help print `grouped_help` (absl prints the main module's flags
+    as one list)."""
+    object.__setattr__(flag_values, "main_module_help",
+                       lambda: grouped_help(cls, flag_values, extra))
+
+
 def config_from_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
     """Builds a validated `cls` from the parsed flags (over the --config values, if any)."""
     if flag_values["smoke"].value and not flag_values["config"].value:
@@ -45,3 +82,12 @@ def config_from_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
     return cls(**{f.name: flag_values[f.name].value
                   if flag_values[f.name].present or f.name not in base else base[f.name]
                   for f in dataclasses.fields(cls)})
+
+
+def summary(config):
+    """The values of `config` that differ from the defaults, as "key=value ..." (the whole
+    configuration is in the run's config.json)."""
+    defaults = type(config)()
+    changed = [f"{f.name}={getattr(config, f.name)}" for f in dataclasses.fields(config)
+               if getattr(config, f.name) != getattr(defaults, f.name) or f.name == "method"]
+    return " ".join(changed)

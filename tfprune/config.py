@@ -1,21 +1,48 @@
-"""The frozen, validated configuration of a pruning run; the launcher's flags mirror it."""
+"""The frozen, validated configuration of a pruning run; the launcher's flags mirror it.
+
+Each field declares its help, its valid values and its role. The roles say what may differ
+between two configurations of one run directory:
+    FREE       changes no completed round (where files are, how many rounds, how often to
+               evaluate, where it computes): may differ whenever a run resumes;
+    RETRAIN    only steers optimization: may change to retrain a round that diverged;
+    REPLICATE  a repetition of the same experiment (the seed): reports average over it.
+Importing this module loads no TensorFlow (reports read configs without it).
+"""
 import dataclasses
+import importlib
 from typing import Optional
 
-from tfprune import backend, distribute, rewinding, schedules
-from tfprune.datasets import registry as datasets
-from tfprune.models import registry as models
-from tfprune.pruning import registry as pruning
+FREE, RETRAIN, REPLICATE = "free", "retrain", "replicate"
+ROLES = (FREE, RETRAIN, REPLICATE)
+# Topics that group the launchers' --help.
+METHOD, MODEL, PRUNING, VARIANTS, RUN, COMPUTE = (
+    "method, rounds and schedule", "model and data", "pruning", "the paper's variants",
+    "run directory and evaluation", "computation")
+TOPICS = (METHOD, MODEL, PRUNING, VARIANTS, RUN, COMPUTE)
 
 
-def _field(default, help_text, choices=None):
-    return dataclasses.field(default=default, metadata={"help": help_text, "choices": choices})
+def _field(default, help_text, choices=None, role=None, topic=None):
+    """A config field. `choices`: a tuple, or "module:attribute" naming a tuple or a function
+    that returns one (read when first needed, so registries load late)."""
+    assert role in ROLES + (None,)
+    return dataclasses.field(default=default, metadata={
+        "help": help_text, "choices": choices, "role": role, "topic": topic})
 
 
 def choices(field):
     """The valid values of a config field, or None when any value of its type goes."""
     valid = field.metadata.get("choices")
+    if isinstance(valid, str):
+        module, _, path = valid.partition(":")
+        valid = importlib.import_module(module)
+        for name in path.split("."):
+            valid = getattr(valid, name)
     return list(valid() if callable(valid) else valid) if valid else None
+
+
+def keys(role):
+    """The names of the Config fields that have `role` (FREE, RETRAIN or REPLICATE)."""
+    return tuple(f.name for f in dataclasses.fields(Config) if f.metadata["role"] == role)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,80 +51,101 @@ class Config:
 
     method: str = _field("lrr", "How a pruned round restarts: lrr (keep trained weights, replay "
                          "the LR schedule), imp (rewind weights to the rewind point), ft "
-                         "(keep weights, fixed small LR).", rewinding.names)
-    model: str = _field("convnet", "Model architecture from the model registry.", models.names)
+                         "(keep weights, fixed small LR).", "tfprune.methods:names", topic=METHOD)
+    model: str = _field("convnet", "Model architecture from the model registry.",
+                        "tfprune.models.registry:names", topic=MODEL)
     width: Optional[float] = _field(None, "Model width: a multiplier for most models, the one "
                                     "uniform channel count for resnet18 (default: the standard "
-                                    "model).")
-    keras: str = _field(backend.KERAS2, "Keras to build and prune with: 2 (tf_keras; masks in "
+                                    "model).", topic=MODEL)
+    keras: str = _field("2", "Keras to build and prune with: 2 (tf_keras; masks in "
                         "tfmot's wrappers) or 3 (Keras 3 on the TensorFlow backend; a mask per "
-                        "weight, kept by a constraint).", backend.FLAVOURS)
-    dataset: str = _field(datasets.DEFAULT, "Dataset from the dataset registry (mnist1d is "
-                          "generated offline).", datasets.names)
-    data_dir: Optional[str] = _field(None, "Folder of TFDS data or of tiny-imagenet-200.")
-    download: bool = _field(True, "Let TFDS download a missing dataset into --data_dir.")
+                        "weight, kept by a constraint).", "tfprune.backend:FLAVOURS", topic=MODEL)
+    dataset: str = _field("mnist1d", "Dataset from the dataset registry (mnist1d is "
+                          "generated offline).", "tfprune.datasets.registry:names", topic=MODEL)
+    data_dir: Optional[str] = _field(None, "Folder of TFDS data or of tiny-imagenet-200.",
+                                     role=FREE, topic=MODEL)
+    download: bool = _field(True, "Let TFDS download a missing dataset into --data_dir.",
+                            role=FREE, topic=MODEL)
     rounds: int = _field(10, "Pruning rounds after the dense round 0 (density 0.8^rounds at "
-                         "the default --prune_fraction).")
-    epochs: int = _field(12, "Training epochs per round (the paper: 150).")
+                         "the default --prune_fraction).", role=FREE, topic=METHOD)
+    epochs: int = _field(12, "Training epochs per round (the paper: 150).", topic=METHOD)
     warmup_epochs: int = _field(1, "Epochs of linear LR warm-up at the start of each round "
-                                "(the paper: 10).")
+                                "(the paper: 10).", role=RETRAIN, topic=METHOD)
     schedule: str = _field("step", "LR schedule of a round after warm-up: step (x0.1 at 70/150 "
-                           "and 130/150 of the round) or cosine.", schedules.RoundSchedule.KINDS)
-    lr: float = _field(0.1, "Peak learning rate of SGD.")
+                           "and 130/150 of the round) or cosine.",
+                           "tfprune.schedules:RoundSchedule.KINDS", role=RETRAIN, topic=METHOD)
+    lr: float = _field(0.1, "Peak learning rate of SGD.", role=RETRAIN, topic=METHOD)
     lr_drop_epochs: tuple = _field((), "Epochs of a round at which --schedule=step multiplies "
                                    "the LR by 0.1 (default: the paper's 70 and 130 of 150, "
-                                   "scaled to --epochs).")
+                                   "scaled to --epochs).", role=RETRAIN, topic=METHOD)
     finetune_lr: Optional[float] = _field(None, "Fixed LR of --method=ft rounds (default: the "
-                                          "schedule's final LR, lr/100 with two drops).")
-    momentum: float = _field(0.9, "SGD momentum.")
-    weight_decay: float = _field(5e-4, "Weight decay (decoupled, scaled by the LR).")
-    batch_size: int = _field(128, "Global batch size.")
-    prune_fraction: float = _field(0.2, "Fraction of the remaining weights pruned each round.")
-    pruning: str = _field(pruning.DEFAULT, "Pruning strategy from the pruning registry.",
-                          pruning.names)
-    ignore_layers: tuple = _field((), "Conv/dense layer names never pruned (comma-separated).")
-    rewind_epoch: int = _field(1, "IMP's rewind point: the state after this many epochs of the "
-                               "dense round 0 (0 = initialization); at most --warmup_epochs.")
+                                          "schedule's final LR, lr/100 with two drops).",
+                                          role=RETRAIN, topic=METHOD)
+    momentum: float = _field(0.9, "SGD momentum.", role=RETRAIN, topic=METHOD)
+    weight_decay: float = _field(5e-4, "Weight decay (decoupled, scaled by the LR).",
+                                 role=RETRAIN, topic=METHOD)
+    batch_size: int = _field(128, "Global batch size.", topic=METHOD)
+    prune_fraction: float = _field(0.2, "Fraction of the remaining weights pruned each round.",
+                                   topic=PRUNING)
+    pruning: str = _field("global_magnitude", "Pruning strategy from the pruning registry.",
+                          "tfprune.pruning.registry:names", topic=PRUNING)
+    ignore_layers: tuple = _field((), "Conv/dense layer names never pruned (comma-separated).",
+                                  topic=PRUNING)
+    rewind_epoch: int = _field(1, "The rewind point: the state after this many epochs of the "
+                               "dense round 0 (0 = initialization). IMP restarts its pruned "
+                               "rounds there (at most --warmup_epochs, unless --late_rewind); "
+                               "the other methods compare signs with it.",
+                               topic=METHOD)
     late_rewind: bool = _field(False, "Allow a --rewind_epoch after the warm-up (Renda et al.'s "
-                               "rewinding to epoch 12 of a schedule without warm-up).")
+                               "rewinding to epoch 12 of a schedule without warm-up).",
+                               role=FREE, topic=METHOD)
     mask_from: Optional[str] = _field(None, "Take each pruned round's mask from this run "
-                                      "directory instead of pruning (e.g. IMP with LRR's masks).")
+                                      "directory instead of pruning (e.g. IMP with LRR's masks).",
+                                      topic=VARIANTS)
     signs: str = _field("keep", "Signs of the surviving weights when a pruned round starts: keep "
                         "(the method's own), trained (the previous round's trained signs: IMP "
                         "with its own signs), rewind (the rewind point's: LRR with initial "
                         "signs), source (--signs_from's at the same round).",
-                        ("keep", "trained", "rewind", "source"))
+                        ("keep", "trained", "rewind", "source"), topic=VARIANTS)
     signs_from: Optional[str] = _field(None, "Run directory whose signs pruned rounds start with "
-                                       "(needs --signs=source), e.g. IMP with LRR's signs.")
+                                       "(needs --signs=source), e.g. IMP with LRR's signs.",
+                                       topic=VARIANTS)
     shuffle_magnitudes: bool = _field(False, "With --signs: shuffle the surviving magnitudes "
-                                      "within each layer first.")
+                                      "within each layer first.", topic=VARIANTS)
     rewind_bn: bool = _field(False, "LRR with BN rewind: pruned rounds reset BatchNorm (gamma, "
-                             "beta, running statistics) and optimizer slots to the rewind point.")
+                             "beta, running statistics) and optimizer slots to the rewind point.",
+                             topic=VARIANTS)
     perturb_signs: float = _field(0.0, "Every --perturb_every epochs flip each surviving "
-                                  "weight's sign with this probability (0: off).")
-    perturb_every: int = _field(30, "Epochs between sign perturbations (the paper: 30).")
+                                  "weight's sign with this probability (0: off).", topic=VARIANTS)
+    perturb_every: int = _field(30, "Epochs between sign perturbations (the paper: 30).",
+                                topic=VARIANTS)
     fixed_signs: bool = _field(False, "Fixed-sign training: after every step w <- |w| * sign(w "
-                               "at the start of the round); no sign ever changes.")
+                               "at the start of the round); no sign ever changes.", topic=VARIANTS)
     eval_every: int = _field(0, "Evaluate on the test set every N epochs (0: only at the end "
-                             "of each round).")
+                             "of each round).", role=FREE, topic=RUN)
     strategy: str = _field("default", "tf.distribute strategy: default (one device), mirrored "
                            "(all local GPUs, or the --cpu_devices), multiworker (TF_CONFIG).",
-                           distribute.STRATEGIES)
+                           "tfprune.distribute:STRATEGIES", role=FREE, topic=COMPUTE)
     cpu_devices: int = _field(0, "Split the CPU into this many logical devices (to run the "
-                              "distributed path without GPUs; 0: off).")
+                              "distributed path without GPUs; 0: off).", role=FREE, topic=COMPUTE)
     mixed_precision: bool = _field(False, "Mixed precision: float16 compute on GPU, bfloat16 on "
-                                   "CPU; variables and masks stay float32.")
+                                   "CPU; variables and masks stay float32.", topic=COMPUTE)
     jit_compile: bool = _field(False, "Compile training steps with XLA (single device only: "
-                               "tfmot's wrapper fails under XLA with a multi-device strategy).")
+                               "tfmot's wrapper fails under XLA with a multi-device strategy).",
+                               role=FREE, topic=COMPUTE)
     checkpoint_every: int = _field(1, "Save the resume checkpoint every N epochs (a killed run "
-                                   "loses at most N epochs; 0: only finished rounds).")
+                                   "loses at most N epochs; 0: only finished rounds).",
+                                   role=FREE, topic=RUN)
     deterministic: bool = _field(False, "Enable TensorFlow's op determinism (same seed, same "
                                  "bits on any run; needed on GPUs, costs speed; the process "
-                                 "keeps it).")
+                                 "keeps it).", topic=COMPUTE)
     name: Optional[str] = _field(None, "A label for this run in reports (sweeps set it to the "
-                                 "variant's name); runs that share it are averaged.")
-    seed: int = _field(0, "Seed of the initialization, data order and random pruning.")
-    workdir: Optional[str] = _field(None, "Run directory (default: runs/<method>).")
+                                 "variant's name); runs that share it are averaged.",
+                                 role=FREE, topic=RUN)
+    seed: int = _field(0, "Seed of the initialization, data order and random pruning.",
+                       role=REPLICATE, topic=MODEL)
+    workdir: Optional[str] = _field(None, "Run directory (default: runs/<method>).",
+                                    role=FREE, topic=RUN)
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
@@ -112,8 +160,13 @@ class Config:
             (self.rounds >= 0, "--rounds must be >= 0"),
             (0 < self.prune_fraction < 1, "--prune_fraction must be in (0, 1)"),
             (0 <= self.warmup_epochs <= self.epochs, "--warmup_epochs must be in [0, --epochs]"),
-            (0 <= self.rewind_epoch < self.epochs, "--rewind_epoch must be in [0, --epochs)"),
-            (self.rewind_epoch <= self.warmup_epochs or self.late_rewind,
+            # IMP trains pruned rounds from its rewind point on; other methods only read the
+            # rewind point (analyses, --signs=rewind, --rewind_bn), saved at most at the end.
+            (0 <= self.rewind_epoch < self.epochs if self.method == "imp"
+             else 0 <= self.rewind_epoch <= self.epochs,
+             "--rewind_epoch must be in [0, --epochs)" if self.method == "imp"
+             else "--rewind_epoch must be in [0, --epochs]"),
+            (self.method != "imp" or self.rewind_epoch <= self.warmup_epochs or self.late_rewind,
              f"--rewind_epoch={self.rewind_epoch} is after the warm-up (--warmup_epochs="
              f"{self.warmup_epochs}); rewind within it, or pass --late_rewind to rewind later"),
             (self.checkpoint_every >= 0, "--checkpoint_every must be >= 0"),
@@ -135,7 +188,7 @@ class Config:
              "--jit_compile works only with --strategy=default: XLA cannot reach tfmot's "
              "per-replica variables under a multi-device strategy"),
             (self.perturb_every >= 1, "--perturb_every must be >= 1"),
-            (self.keras == backend.KERAS2 or self.strategy == "default",
+            (self.keras == "2" or self.strategy == "default",
              "--keras=3 runs with --strategy=default only (tf.distribute is wired for "
              "tf_keras models)"),
         ]

@@ -1,6 +1,7 @@
 """The pruning loop: train dense, then prune, restart and retrain, round after round."""
 import collections
 import contextlib
+import dataclasses
 import math
 import os
 import shutil
@@ -10,8 +11,8 @@ import time
 from absl import logging
 
 from tfprune import callbacks as cb
-from tfprune import analysis, distribute, files, masking, rewinding, schedules, summaries, variants
-from tfprune import backend
+from tfprune import (analysis, backend, distribute, files, masking, methods, progress, schedules,
+                     state, summaries, variants)
 from tfprune.backend import tf
 from tfprune.datasets import registry as datasets
 from tfprune.config import Config
@@ -140,6 +141,20 @@ def _with_user_parts(config, model_fn, data):
     return Config(**values)
 
 
+@dataclasses.dataclass
+class RoundContext:
+    """What every round of a run shares: its settings, files, model and instruments."""
+    config: Config
+    method: methods.Method
+    run_dir: RunDir
+    model: object
+    sources: dict  # {"mask": RunDir or None, "signs": RunDir or None}: see variants.sources
+    writer: object  # the run's TensorBoard writer
+    callbacks: list  # the caller's extra callbacks for every fit
+    stopwatch: Stopwatch
+    clock: progress.RunClock
+
+
 def _run(config, run_dir, strategy, callbacks, stopwatch):
     defaults = type(config)().to_dict()  # for runs written before a key existed
     run_dir.check_config(config.to_dict(), defaults)
@@ -149,30 +164,44 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
     if len(done) > config.rounds:  # nothing to train: no data, no model
         return [run_dir.metrics(r) for r in range(config.rounds + 1)]
     with stopwatch("setup"):
-        method = rewinding.get(config.method)
+        method = methods.get(config.method)
         data = load_data(config, len(done))
+        models.check_fits(config.model, data.input_shape, config.dataset)
         model = build_model(config, data, strategy)
         found = variants.sources(config, model)
         if done:
             logging.info("resuming %s after round %d", config.workdir, done[-1])
-            cb.restore_state(model, run_dir.checkpoint_dir(done[-1]))
-            masking.set_masks(model, run_dir.mask(done[-1]))
-            run_dir.kernels(done[-1]), run_dir.rewind_kernels()  # read later: fail before training
+            state.restore_state(model, run_dir.checkpoint_dir(done[-1]))
+            run_dir.mask(done[-1]), run_dir.kernels(done[-1]), run_dir.rewind_kernels()  # read
+            # later: fail before training
         results = [run_dir.metrics(r) for r in done]
         # Only once data, model, sources and state load; drops a diverged round's epochs if
         # its settings changed, so it restarts.
         run_dir.write_config(config.to_dict(), defaults)
         writer = open_writer(config, method, run_dir, done)
+    clock = progress.RunClock(epochs_to_train(config, method, run_dir, len(done)))
+    context = RoundContext(config, method, run_dir, model, found, writer, callbacks, stopwatch,
+                           clock)
     try:
         for r in range(len(done), config.rounds + 1):
             if r > len(done):
                 with stopwatch("data"):
                     data = load_data(config, r)
-            results.append(train_round(config, method, run_dir, model, data, writer, r, found,
-                                       callbacks, stopwatch))
+            results.append(train_round(context, r, data))
     finally:
         writer.close()
     return results
+
+
+def epochs_to_train(config, method, run_dir, first_round):
+    """The epochs this process has to train, from round `first_round` on (for the ETA)."""
+    total = 0
+    for r in range(first_round, config.rounds + 1):
+        start = first_epoch(config, method, r)
+        if r == first_round and run_dir.progress(r):
+            start = run_dir.progress(r)["epoch"]
+        total += config.epochs - start
+    return total
 
 
 def open_writer(config, method, run_dir, done):
@@ -181,8 +210,8 @@ def open_writer(config, method, run_dir, done):
     goes on is dropped, and the summaries of a completed round that a kill cut off are
     written again."""
     r = len(done)
-    progress = run_dir.progress(r)
-    resume_epoch = progress["epoch"] if progress else first_epoch(config, method, r)
+    progress_json = run_dir.progress(r)
+    resume_epoch = progress_json["epoch"] if progress_json else first_epoch(config, method, r)
     summaries.mark_restart(run_dir.root, r * config.epochs + resume_epoch)
     missing = sorted(set(done) - summaries.logged_rounds(run_dir.root)) if done else []
     writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
@@ -192,38 +221,39 @@ def open_writer(config, method, run_dir, done):
     return writer
 
 
-def train_round(config, method, run_dir, model, data, writer, r, found, extra, stopwatch):
-    """Prunes (r >= 1), restarts as `method` says, trains, evaluates and saves round `r`."""
+def train_round(context, r, data):
+    """Prunes (r >= 1), restarts as the method says, trains, evaluates and saves round `r`."""
+    c = context
+    config, run_dir, model = c.config, c.run_dir, c.model
     start = time.perf_counter()
-    with stopwatch("prune"):
-        mask, restart, initial_epoch = start_round(config, method, run_dir, model, found, r)
-    progress = run_dir.progress(r)
-    if progress:  # killed mid-round: continue after its last finished epoch, as if never stopped
-        logging.info("resuming round %d after epoch %d", r, progress["epoch"])
-        cb.restore_state(model, run_dir.resume_dir(r))
-        restart = [callback for callback in restart  # the rewind point, if still to come
-                   if isinstance(callback, cb.SaveRewindPoint) and callback.epoch > progress["epoch"]]
-        for _ in range(progress["epoch"] - initial_epoch):
+    with c.stopwatch("prune"):
+        mask, restart, initial_epoch = start_round(c, r)
+    resumed = run_dir.progress(r)
+    if resumed:  # killed mid-round: continue after its last finished epoch, as if never stopped
+        logging.info("resuming round %d after epoch %d", r, resumed["epoch"])
+        state.restore_state(model, run_dir.resume_dir(r))
+        restart = still_due_on_resume(restart, resumed["epoch"])
+        for _ in range(resumed["epoch"] - initial_epoch):
             iter(data.train)  # each new iterator draws the next epoch's shuffle and augmentation
-        initial_epoch = progress["epoch"]
+        initial_epoch = resumed["epoch"]
     prefix = f"[round {r}/{config.rounds} density {mask.density:.4f}] "
     eval_kwargs = {}
     if config.eval_every:
         eval_kwargs = dict(validation_data=data.test, validation_freq=config.eval_every)
-    flips = cb.SignFlips(progress["sign_flips_per_epoch"] if progress else ())
-    with stopwatch("fit"), _record_divergence(run_dir, r):
+    flips = cb.SignFlips(resumed["sign_flips_per_epoch"] if resumed else ())
+    with c.stopwatch("fit"), _record_divergence(run_dir, r):
         history = model.fit(
             data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
             callbacks=restart + variants.training_callbacks(config, r) + [
                 cb.StopIfDiverged(f"round {r} of {run_dir.root} (earlier rounds are intact): ",
-                                  "--finetune_lr" if r and method.schedule == "continue"
+                                  "--finetune_lr" if r and c.method.lr_start == "continue"
                                   else "--lr"),
-                cb.KeepMasks(), flips, cb.Progress(prefix),
-                summaries.EpochSummaries(writer, r * config.epochs),
+                cb.KeepMasks(), flips, progress.Progress(prefix, c.clock),
+                summaries.EpochSummaries(c.writer, r * config.epochs),
                 cb.EpochCheckpoint(run_dir.resume_dir(r), flips, config.checkpoint_every)]
-            + extra, **eval_kwargs)
-    last = {k: v[-1] for k, v in history.history.items()} or progress["logs"]
-    with stopwatch("evaluate"):
+            + c.callbacks, **eval_kwargs)
+    last = {k: v[-1] for k, v in history.history.items()} or resumed["logs"]
+    with c.stopwatch("evaluate"):
         test = model.evaluate(data.test, verbose=0, return_dict=True)
     kernels = masking.get_kernels(model)
     metrics = {
@@ -235,21 +265,32 @@ def train_round(config, method, run_dir, model, data, writer, r, found, extra, s
         "test_loss": float(test["loss"]),
         "train_loss": float(last["loss"]),
         "train_accuracy": float(last["accuracy"]),
-        "epochs": config.epochs - first_epoch(config, method, r),
+        "epochs": config.epochs - first_epoch(config, c.method, r),
         "sign_flips_per_epoch": flips.per_epoch,
     }
-    with stopwatch("analysis"):
+    with c.stopwatch("analysis"):
         previous = (run_dir.kernels(r - 1), run_dir.mask(r - 1)) if r else None
         metrics.update(round_analysis(kernels, mask, run_dir.rewind_kernels(), previous))
     metrics["seconds"] = time.perf_counter() - start
-    with stopwatch("save"):
-        run_dir.save_round(r, mask, kernels, lambda folder: cb.save_state(model, folder), metrics)
-    with stopwatch("summaries"):
-        summaries.write_round(writer, metrics, kernels, mask)
-    logging.info("%stest_accuracy=%.4f test_loss=%.4f sign_flips_vs_rewind=%.4f (%.1fs)",
+    with c.stopwatch("save"):
+        run_dir.save_round(r, mask, kernels, model, metrics)
+    with c.stopwatch("summaries"):
+        summaries.write_round(c.writer, metrics, kernels, mask)
+    left = c.clock.eta()
+    logging.info("%stest_accuracy=%.4f test_loss=%.4f sign_flips_vs_rewind=%.4f (%.1fs)%s",
                  prefix, metrics["test_accuracy"], metrics["test_loss"],
-                 metrics["sign_flips_vs_rewind"], metrics["seconds"])
+                 metrics["sign_flips_vs_rewind"], metrics["seconds"],
+                 f"; round {r + 1} of {config.rounds + 1} done, run ETA "
+                 f"{progress.duration(left)}" if left is not None and r < config.rounds else "")
     return metrics
+
+
+def still_due_on_resume(restart, epoch):
+    """The resume rule: a round resumed after `epoch` has already run its restart callbacks
+    (rewound, reset the schedule, set signs) and must not run them again on top of its saved
+    state; only a rewind point still to be saved (after a later epoch) remains due."""
+    return [callback for callback in restart
+            if isinstance(callback, cb.SaveRewindPoint) and callback.epoch > epoch]
 
 
 @contextlib.contextmanager
@@ -267,18 +308,21 @@ def first_epoch(config, method, r):
     return method.initial_epoch(config.rewind_epoch) if r else 0
 
 
-def start_round(config, method, run_dir, model, found, r):
-    """Sets round `r`'s mask; returns it, the callbacks that restart training, and the first epoch."""
+def start_round(context, r):
+    """Sets round `r`'s mask (once); returns it, the callbacks that restart training, and the
+    first epoch."""
+    c = context
     if r == 0:
-        mask = Mask.ones_like(masking.get_kernels(model))
-        restart = [cb.RestartSchedule(), cb.SaveRewindPoint(run_dir.rewind_dir,
-                                                             config.rewind_epoch)]
+        mask = Mask.ones_like(masking.get_kernels(c.model))
+        restart = [cb.RestartSchedule(), cb.SaveRewindPoint(c.run_dir.rewind_dir,
+                                                             c.config.rewind_epoch)]
     else:
-        mask = variants.round_mask(config, model, found, r)
-        restart = (method.callbacks(run_dir.rewind_dir)
-                   + variants.start_callbacks(config, run_dir, found, r))
-    masking.set_masks(model, mask)
-    return mask, restart, first_epoch(config, method, r)
+        mask = variants.round_mask(c.config, masking.get_kernels(c.model),
+                                   c.run_dir.mask(r - 1), c.sources, r)
+        restart = (c.method.callbacks(c.run_dir.rewind_dir)
+                   + variants.start_callbacks(c.config, c.run_dir, c.sources, r))
+    masking.set_masks(c.model, mask)
+    return mask, restart, first_epoch(c.config, c.method, r)
 
 
 def round_analysis(kernels, mask, rewind_kernels, previous=None):

@@ -62,9 +62,11 @@ def wrap(model, ignore=()):
     apply_masks(wrapped)
     rows, summary = weight_table(wrapped)
     logging.info("tfprune.wrap(%s): %s", model.name, summary)
-    for key, _, size, status in rows:
+    expected = {f"dense: {reason}" for reason in (prunable.NORMALIZING, prunable.NOT_A_KERNEL)}
+    for key, _, size, status in rows:  # the summary counts biases and norms; -v 1 lists them
         if status != "masked":
-            logging.info("  %s (%d weights) %s", key, size, status)
+            logging.log(logging.DEBUG if status in expected else logging.INFO,
+                        "  %s (%d weights) %s", key, size, status)
     return wrapped
 
 

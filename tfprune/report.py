@@ -15,9 +15,11 @@ import numpy as np  # noqa: E402
 from absl import logging  # noqa: E402
 
 from tfprune import analysis, files  # noqa: E402
+from tfprune import config as config_lib  # noqa: E402
 from tfprune.rundir import RunDir  # noqa: E402
 
-NOT_GROUPED = ("seed",) + RunDir.FREE_KEYS  # keys that do not change a run's results
+# Keys that do not change a run's results: seeds are averaged, free keys are ignored.
+NOT_GROUPED = config_lib.keys(config_lib.REPLICATE) + config_lib.keys(config_lib.FREE)
 
 
 def load_run(path):

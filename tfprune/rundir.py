@@ -16,6 +16,7 @@ import io
 import json
 import os
 
+from tfprune import config as config_lib
 from tfprune import faults, files
 from tfprune.mask import Mask
 
@@ -71,15 +72,9 @@ class RunDir:
     def read_config(self):
         return files.read_json(self.config_path)
 
-    # Keys that change no completed round: where things are, how many rounds to run (a run
-    # can be extended), how often to evaluate, what reports call it, and where it computes
-    # (a run started on a CPU can go on on GPUs; results agree within float tolerance).
-    FREE_KEYS = ("workdir", "data_dir", "download", "rounds", "eval_every", "name", "strategy",
-                 "cpu_devices", "jit_compile", "checkpoint_every", "late_rewind")
-    # Keys that only steer optimization: after a round diverged they may change for the rounds
-    # not yet trained (the diverged round restarts from its start); config_changes.json says so.
-    RETRAIN_KEYS = ("lr", "finetune_lr", "momentum", "weight_decay", "schedule",
-                    "lr_drop_epochs", "warmup_epochs")
+    # Keys that may differ between two configurations of this run (the roles in config.py).
+    FREE_KEYS = config_lib.keys(config_lib.FREE)
+    RETRAIN_KEYS = config_lib.keys(config_lib.RETRAIN)
 
     @property
     def changes_path(self):
@@ -97,6 +92,9 @@ class RunDir:
             {key: (old, new)} of the `RETRAIN_KEYS` that change (empty if none).
         """
         config = json.loads(json.dumps(config))  # compare as stored: tuples become lists
+        if os.path.exists(self.root) and not os.path.isdir(self.root):
+            raise ValueError(f"--workdir={self.root} is a file, not a folder; use another "
+                             "--workdir")
         if not self.is_run():
             if os.path.isdir(self.root) and os.listdir(self.root):
                 raise ValueError(f"{self.root} is not empty and not a run directory; "
@@ -177,11 +175,10 @@ class RunDir:
         return r
 
     # Rounds.
-    def save_round(self, r, mask, kernels, save_state, metrics):
-        """Writes a round's files; metrics.json last, so a crash leaves it incomplete.
-
-        `save_state(directory)` writes the model checkpoint into a folder.
-        """
+    def save_round(self, r, mask, kernels, model, metrics):
+        """Writes a round's files (the model's full state into its checkpoint folder);
+        metrics.json last, so a crash leaves it incomplete."""
+        from tfprune import state  # loads TensorFlow: reading a run directory does not
         folder = self.round_dir(r)
         os.makedirs(folder, exist_ok=True)
         name = os.path.basename(folder)
@@ -191,7 +188,7 @@ class RunDir:
         faults.stage(f"saved_mask:{name}")
         files.save_arrays(os.path.join(folder, "kernels.npz"), kernels)
         faults.stage(f"saved_kernels:{name}")
-        save_state(self.checkpoint_dir(r))
+        state.save_state(model, self.checkpoint_dir(r))
         faults.stage(f"saved_checkpoint:{name}")
         files.write_json(os.path.join(folder, "metrics.json"), metrics)
         faults.stage(f"saved_metrics:{name}")

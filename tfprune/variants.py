@@ -4,6 +4,7 @@ import numpy as np
 
 from tfprune import callbacks as cb
 from tfprune import masking
+from tfprune.pruning import registry as pruning
 from tfprune.rundir import RunDir
 
 MATCHING_KEYS = ("model", "width", "dataset", "ignore_layers")
@@ -46,14 +47,13 @@ def sources(config, model):
     }
 
 
-def round_mask(config, model, found, r):
-    """The mask of pruned round `r`: transferred from --mask_from, or pruned from `model`."""
+def round_mask(config, kernels, previous, found, r):
+    """The mask of pruned round `r`: transferred from --mask_from, or pruned from the previous
+    round's trained `kernels` and its mask `previous` (nothing is assigned to a model)."""
     if found["mask"]:
-        mask = found["mask"].mask(r)
-        masking.set_masks(model, mask)
-        return mask
-    return masking.prune(model, config.prune_fraction, config.pruning,
-                         np.random.default_rng([config.seed, r]))
+        return found["mask"].mask(r)
+    return pruning.get(config.pruning)(kernels, previous, config.prune_fraction,
+                                       np.random.default_rng([config.seed, r]))
 
 
 def start_callbacks(config, run_dir, found, r):

@@ -2,6 +2,7 @@
 import os
 import socket
 import urllib.error
+import urllib.parse
 
 import requests
 import tensorflow_datasets as tfds
@@ -17,6 +18,7 @@ _SPECS = {
     "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), (32, 32, 3), 100, True),
 }
 _PAD = 4
+PROBE_SECONDS = 5  # for a download server to answer before the download is given up
 # What a download that cannot reach its server raises (requests' errors are OSErrors too, but
 # so is a bad --data_dir, which keeps its own message).
 _NETWORK_ERRORS = (requests.RequestException, urllib.error.URLError, socket.gaierror,
@@ -49,8 +51,11 @@ def builder(name: str, data_dir=None, download: bool = False):
         logging.info("downloading and preparing TFDS %s into %s (needs internet)", name,
                      b.data_dir)
         try:
+            if "://" not in os.fspath(b.data_dir_root):  # a bad local --data_dir says so first
+                os.makedirs(b.data_dir_root, exist_ok=True)
+            check_reachable(_download_urls(b))  # seconds, not TFDS's minutes of retries
             b.download_and_prepare()
-        except _NETWORK_ERRORS as e:  # after TFDS's retries; one line and a way out
+        except _NETWORK_ERRORS as e:  # one line and a way out
             reason = (str(e).strip().splitlines() or [""])[0]
             reason = reason if len(reason) <= 200 else reason[:197] + "..."
             raise ConnectionError(
@@ -59,6 +64,21 @@ def builder(name: str, data_dir=None, download: bool = False):
                 f"elsewhere with `tfds build {name}`, copy it and pass --data_dir=<that folder> "
                 "--nodownload") from e
     return b
+
+
+def _download_urls(b):
+    """The URLs the builder downloads from (its registered checksums), or [] if unknown."""
+    try:
+        return sorted(b.url_infos or ())
+    except Exception:  # noqa: BLE001 -- builders without checksums: nothing to probe
+        return []
+
+
+def check_reachable(urls, timeout=PROBE_SECONDS):
+    """Raises a requests error within about `timeout` seconds unless every server of `urls`
+    answers (any HTTP status; proxies from the environment are used, as TFDS would)."""
+    for url in {f"{p.scheme}://{p.netloc}/" for p in map(urllib.parse.urlsplit, urls)}:
+        requests.head(url, timeout=timeout, allow_redirects=False)
 
 
 def crop_flip(image: tf.Tensor, seed: tf.Tensor, pad: int = _PAD) -> tf.Tensor:

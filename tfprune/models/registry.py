@@ -10,11 +10,16 @@ _MODELS = {
     "resnet50": resnet_imagenet.build,
     "vgg16": vgg.build,
 }
+# The ranks of one example each model takes ((length, channels) is 2, (H, W, C) is 3);
+# a model missing here takes any rank.
+_INPUT_RANKS = {"convnet": (2, 3), "resnet20": (3,), "resnet18": (3,), "resnet50": (3,),
+                "vgg16": (3,)}
 
 
-def register(name, builder):
+def register(name, builder, input_ranks=None):
     """Adds a model: `builder(input_shape, num_classes, width=None, *, keras)` returns an
-    unwrapped model of that Keras (or of its own Keras; see `experiment.run`).
+    unwrapped model of that Keras (or of its own Keras; see `experiment.run`). `input_ranks`:
+    the ranks of one example it takes, e.g. (3,) for images (H, W, C); None: any.
 
     Example:
       >>> register("tiny", lambda shape, classes, width=None, *, keras: keras.Sequential(
@@ -25,6 +30,24 @@ def register(name, builder):
     if not name or not isinstance(name, str):
         raise ValueError(f"a model name must be a non-empty string, got {name!r}")
     _MODELS[name] = builder
+    _INPUT_RANKS.pop(name, None)
+    if input_ranks is not None:
+        _INPUT_RANKS[name] = tuple(input_ranks)
+
+
+def fits(name, input_shape):
+    """Whether model `name` takes examples of `input_shape` (as far as it declares)."""
+    return len(input_shape) in _INPUT_RANKS.get(name, (len(input_shape),))
+
+
+def check_fits(name, input_shape, dataset):
+    """Raises a one-line error naming --model and --dataset unless model `name` takes the
+    examples (of `input_shape`) of `dataset`."""
+    if not fits(name, input_shape):
+        raise ValueError(
+            f"--model={name} does not take --dataset={dataset}'s examples of shape "
+            f"{tuple(input_shape)} (it takes rank {' or '.join(map(str, _INPUT_RANKS[name]))}); "
+            f"models that do: {', '.join(n for n in names() if fits(n, input_shape))}")
 
 
 def names():

@@ -1,0 +1,71 @@
+"""IMP, LRR and fine-tuning: one procedure, three ways to start a pruned round.
+
+Every pruned round gets its mask first (pruned from the previous round's trained weights, or
+transferred with --mask_from); the method then says where the round starts from: which
+weights (the rewind point's or the trained ones) and where in the learning-rate schedule
+(back at the rewind point with the optimizer, restarted at step 0, or continued past the end
+of the round at the fine-tuning rate).
+"""
+import dataclasses
+
+from tfprune import callbacks as cb
+
+WEIGHT_SOURCES = ("rewind", "trained")
+LR_STARTS = ("rewind", "restart", "continue")
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """How a pruned round starts.
+
+    Attributes:
+        name: registry name.
+        weights: "rewind" (weights, biases, BN gamma/beta and optimizer state from
+          the rewind point) or "trained" (keep the weights the last round ended with).
+        lr_start: where the learning-rate schedule starts: "rewind" (at the rewind
+          point's step, restored with the optimizer), "restart" (fresh optimizer at
+          step 0: the whole schedule, warm-up included, replays) or "continue" (keep
+          counting past the end of the schedule: the fixed fine-tuning rate).
+    """
+    name: str
+    weights: str
+    lr_start: str
+
+    def __post_init__(self):
+        if self.weights not in WEIGHT_SOURCES:
+            raise ValueError(f"weights must be one of {WEIGHT_SOURCES}, got {self.weights!r}")
+        if self.lr_start not in LR_STARTS:
+            raise ValueError(f"lr_start must be one of {LR_STARTS}, got {self.lr_start!r}")
+        if (self.weights == "rewind") != (self.lr_start == "rewind"):
+            raise ValueError("the rewind point holds weights and optimizer together: "
+                             "weights='rewind' goes with lr_start='rewind' only")
+
+    def initial_epoch(self, rewind_epoch):
+        """The epoch a pruned round starts counting from (IMP resumes at the rewind point)."""
+        return rewind_epoch if self.lr_start == "rewind" else 0
+
+    def callbacks(self, rewind_dir):
+        """The callbacks that start a pruned round of this method."""
+        if self.weights == "rewind":
+            return [cb.RewindWeights(rewind_dir)]
+        if self.lr_start == "restart":
+            return [cb.RestartSchedule()]
+        return []
+
+
+_METHODS = {
+    "imp": Method("imp", weights="rewind", lr_start="rewind"),
+    "lrr": Method("lrr", weights="trained", lr_start="restart"),
+    "ft": Method("ft", weights="trained", lr_start="continue"),
+}
+
+
+def names():
+    return sorted(_METHODS)
+
+
+def get(name):
+    """Returns the `Method` registered as `name` ("imp", "lrr" or "ft")."""
+    if name not in _METHODS:
+        raise ValueError(f"unknown method {name!r}; valid: {', '.join(names())}")
+    return _METHODS[name]
