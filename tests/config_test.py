@@ -1,5 +1,6 @@
 """Tests of the validated run configuration."""
 import dataclasses
+import re
 
 import pytest
 
@@ -43,3 +44,63 @@ def test_invalid_values_are_refused_with_the_flag_name(kwargs, message):
 def test_unknown_keys_are_refused():
     with pytest.raises(ValueError, match="unknown config keys"):
         Config.from_dict({"methd": "lrr"})
+
+
+def test_rewind_epoch_limits_bind_imp_only():
+    Config(method="lrr", epochs=1)  # the default rewind point (epoch 1) is the round's end
+    Config(method="ft", epochs=3, rewind_epoch=3, warmup_epochs=0)
+    with pytest.raises(ValueError, match=r"--rewind_epoch must be in \[0, --epochs\)"):
+        Config(method="imp", epochs=1)
+    with pytest.raises(ValueError, match="after the warm-up"):
+        Config(method="imp", epochs=5, rewind_epoch=2, warmup_epochs=1)
+    with pytest.raises(ValueError, match=r"--rewind_epoch must be in \[0, --epochs\]"):
+        Config(method="lrr", epochs=2, rewind_epoch=3)
+
+
+def test_roles_are_declared_on_the_fields_and_derive_the_key_sets():
+    from tfprune import config as config_lib, report
+    from tfprune.rundir import RunDir
+    roles = {f.name: f.metadata["role"] for f in dataclasses.fields(Config)}
+    assert set(roles.values()) <= set(config_lib.ROLES) | {None}
+    assert RunDir.FREE_KEYS == config_lib.keys(config_lib.FREE)
+    assert RunDir.RETRAIN_KEYS == config_lib.keys(config_lib.RETRAIN)
+    assert set(report.NOT_GROUPED) == {"seed"} | set(RunDir.FREE_KEYS)
+    assert {"workdir", "rounds", "data_dir", "strategy"} <= set(RunDir.FREE_KEYS)
+    assert {"lr", "momentum", "weight_decay"} <= set(RunDir.RETRAIN_KEYS)
+    assert not {"method", "model", "prune_fraction", "pruning"} & (
+        set(RunDir.FREE_KEYS) | set(RunDir.RETRAIN_KEYS))
+
+
+def test_defaults_are_the_registries_defaults():
+    from tfprune import backend
+    from tfprune.datasets import registry as datasets
+    from tfprune.pruning import registry as pruning
+    config = Config()
+    assert (config.dataset, config.pruning, config.keras) == (
+        datasets.DEFAULT, pruning.DEFAULT, backend.KERAS2)
+
+
+def test_help_lists_every_flag_once_under_its_topic():
+    from absl import flags
+    from tfprune import cli, config as config_lib
+    values = flags.FlagValues()
+    cli.define_flags(flag_values=values)
+    text = cli.grouped_help(flag_values=values)
+    for topic in config_lib.TOPICS:
+        assert f"\n{topic}:\n" in "\n" + text
+    for field in dataclasses.fields(Config):
+        assert len(re.findall(rf"^  --{field.name}:", text, re.M)) == 1, field.name
+        assert field.metadata["topic"] in config_lib.TOPICS, field.name
+    assert text.index("--method:") < text.index("\nmodel and data:") < text.index("--dataset:")
+    assert "[may change when resuming a run]" in text
+
+
+def test_a_model_that_cannot_take_the_data_is_named_with_the_models_that_can():
+    from tfprune.models import registry as models
+    assert models.fits("convnet", (40, 1)) and models.fits("resnet20", (32, 32, 3))
+    assert models.fits("lenet300_100", (40, 1)) and not models.fits("resnet18", (40, 1))
+    with pytest.raises(ValueError) as error:
+        models.check_fits("vgg16", (40, 1), "mnist1d")
+    assert str(error.value) == (
+        "--model=vgg16 does not take --dataset=mnist1d's examples of shape (40, 1) (it takes "
+        "rank 3); models that do: convnet, lenet300_100")
