@@ -5,6 +5,7 @@ names another variant of the grid: the run of that variant with the same seed an
 width (so sources are listed, and run, first).
 """
 import csv
+import dataclasses
 import io
 import itertools
 import os
@@ -12,7 +13,7 @@ import os
 import numpy as np
 from absl import logging
 
-from tfprune import experiment, files
+from tfprune import executors, files, shards
 from tfprune.config import Config
 from tfprune.rundir import RunDir
 
@@ -83,27 +84,85 @@ def expand(variants, seeds, widths, out):
     return runs
 
 
-def run(base, variants, seeds, widths, out):
-    """Runs (or resumes) every run of the grid; writes and returns `<out>/aggregate.csv`'s rows.
+def plan(base, variants, seeds, widths, out):
+    """The grid as validated `executors.Job`s, sources before their users (bad values fail
+    here, before any run starts)."""
+    jobs = []
+    for workdir, overrides in expand(variants, seeds, widths, out):
+        config = Config.from_dict(base | overrides | {"workdir": workdir}).to_dict()
+        sources = tuple(config[k] for k in ("mask_from", "signs_from") if config[k])
+        jobs.append(executors.Job(workdir, config, sources, os.path.relpath(workdir, out)))
+    return jobs
+
+
+class SweepIncomplete(ValueError):
+    """Some runs of the sweep failed; the others finished (`outcomes`, `rows` for them)."""
+
+    def __init__(self, failed, total, table, outcomes, rows):
+        super().__init__(f"{failed} of {total} runs failed (see the table above); "
+                         "fix them and run the same command again: finished runs are kept")
+        self.table, self.outcomes, self.rows = table, outcomes, rows
+
+
+def run(base, variants, seeds, widths, out, executor="serial", shard=None, max_retries=0,
+        source_timeout=24 * 3600.0, **options):
+    """Runs (or resumes) every run of the grid, or of one shard of it; writes `<out>/
+    aggregate.csv` over every complete run of the grid and returns its rows.
 
     Args:
         base: Config values shared by every run (the launcher's flags).
         variants: {name: Config overrides}, e.g. NAMED["masks"].
         seeds, widths: lists (widths may be empty: the model's own width).
         out: the sweep folder.
+        executor: "serial" (this process, one run after another) or "ray" (a Ray task per run;
+            `options`: ray_address, cpus_per_run, gpus_per_run).
+        shard: (I, N): run only shard I of N (serial), waiting up to `source_timeout` seconds
+            for sources that another shard runs.
+        max_retries: retries of a run that raises or whose process dies (not of bad input).
+
+    Raises:
+        SweepIncomplete: after every run ended, if some failed.
     """
-    grid = expand(variants, seeds, widths, out)
-    configs = [Config.from_dict(base | overrides | {"workdir": workdir})
-               for workdir, overrides in grid]
-    for i, config in enumerate(configs):
-        logging.info("sweep run %d/%d: %s", i + 1, len(configs), config.workdir)
-        experiment.run(config)
-    return aggregate(out, [c.workdir for c in configs])
+    jobs = plan(base, variants, seeds, widths, out)
+    mine = jobs
+    if shard is not None:
+        if executor != "serial":
+            raise ValueError("--shard runs its part of the grid in this process: use it with "
+                             "--executor=serial (the scheduler runs the shards side by side)")
+        mine = shards.select(jobs, *shard)
+        logging.info("shard %d/%d: %d of the grid's %d runs", *shard, len(mine), len(jobs))
+    done = [job for job in mine if job.is_done()]
+    todo = [job for job in mine if job not in done]
+    if done:
+        logging.info("sweep: %d of %d runs already complete", len(done), len(mine))
+    outcomes = {job.workdir: executors.Outcome(job.workdir, "done") for job in done}
+    if todo:
+        own = {job.workdir for job in mine}
+
+        def wait(job):  # sources that another shard runs
+            foreign = dataclasses.replace(job, sources=tuple(s for s in job.sources
+                                                             if s not in own))
+            shards.wait_for_sources(foreign, jobs, shard[1] if shard else 1,
+                                    job.config["rounds"], source_timeout)
+        ran = executors.get(executor)(todo, max_retries=max_retries,
+                                      before=wait if shard else None,
+                                      already_done=len(done), **options)
+        outcomes |= {o.workdir: o for o in ran}
+    ordered = [outcomes[job.workdir] for job in mine]
+    table = executors.summary(mine, ordered)
+    logging.info("sweep status:\n%s", table)
+    rows = aggregate(out, [job.workdir for job in jobs if job.is_done()])
+    failed = sum(o.status != "done" for o in ordered)
+    if failed:
+        raise SweepIncomplete(failed, len(mine), table, ordered, rows)
+    return rows
 
 
 def aggregate(out, workdirs):
     """Mean and standard deviation over seeds per (variant, width, round) -> aggregate.csv."""
     groups = {}
+    if not workdirs:
+        return []
     for workdir in workdirs:
         run_dir = RunDir(workdir)
         config = run_dir.read_config()
