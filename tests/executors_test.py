@@ -1,0 +1,188 @@
+"""Grids beyond one process: Ray tasks, retries, sources first, a killed driver, shards."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tfprune import executors, shards, sweep
+from tfprune.rundir import RunDir
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BASE = dict(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0, rewind_epoch=0,
+            download=False)
+# b transfers a's masks: a must finish before b starts.
+GRID = {"a": {"method": "lrr"}, "b": {"method": "imp", "mask_from": "@a"}}
+LABELS = ["a/seed_0", "a/seed_1", "b/seed_0", "b/seed_1"]
+
+
+def assert_same_runs(out, reference, labels=LABELS, rtol=0.0):
+    """The runs of two sweep folders hold the same masks, kernels and metrics."""
+    for label in labels:
+        mine, theirs = RunDir(os.path.join(out, label)), RunDir(os.path.join(reference, label))
+        assert mine.completed_rounds() == theirs.completed_rounds() != [], label
+        for r in theirs.completed_rounds():
+            assert mine.mask(r) == theirs.mask(r), (label, r)
+            ours, expected = mine.kernels(r), theirs.kernels(r)
+            for key in expected:
+                np.testing.assert_allclose(ours[key], expected[key], rtol=rtol, atol=0)
+            for metric in ("test_accuracy", "test_loss", "train_loss"):
+                assert mine.metrics(r)[metric] == pytest.approx(theirs.metrics(r)[metric],
+                                                                rel=rtol), (label, r, metric)
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("serial"))
+    return out, sweep.run(BASE, GRID, [0, 1], [], out)
+
+
+# ------------------------------------------------------------------------------ shards
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_shards_together_cover_the_grid_exactly_once_in_its_order(count, tmp_path):
+    jobs = sweep.plan(BASE, sweep.NAMED["masks"], [0, 1, 2], [], str(tmp_path))
+    parts = [shards.select(jobs, i, count) for i in range(count)]
+    assert sorted(j.workdir for part in parts for j in part) == sorted(j.workdir for j in jobs)
+    for part in parts:  # each in the grid's order: a source before its user in one shard
+        positions = [jobs.index(j) for j in part]
+        assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1", "expected I/N"), ("a/2", "expected I/N"), ("2/2", "I must be in [0, N)"),
+    ("-1/3", "I must be in [0, N)")])
+def test_bad_shards_are_refused(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        shards.parse(text)
+    assert shards.parse("3/8") == (3, 8)
+
+
+def test_waiting_for_a_source_of_another_shard_times_out_with_a_clear_message(tmp_path):
+    jobs = sweep.plan(BASE, GRID, [0], [], str(tmp_path))
+    now = iter(range(0, 1000, 5))
+    with pytest.raises(TimeoutError) as error:
+        shards.wait_for_sources(jobs[1], jobs, 2, rounds=1, timeout=30,
+                                clock=lambda: next(now), sleep=lambda s: None)
+    assert str(error.value) == (
+        f"b/seed_0 waited 30 s for its source {tmp_path}/a/seed_0 (0 of 2 rounds complete), "
+        "which shard 0/2 runs; start that shard, or raise --source_timeout")
+
+
+def _sweep_command(out, *flags, seeds="0,1"):
+    return [sys.executable, os.path.join(ROOT, "launch", "sweep.py"), f"--grid={json.dumps(GRID)}",
+            f"--seeds={seeds}", *(f"--{k}={v}" for k, v in BASE.items() if k != "download"),
+            "--nodownload", f"--out={out}", *flags]
+
+
+@pytest.mark.slow
+def test_shards_side_by_side_wait_for_each_other_and_equal_the_serial_sweep(serial, tmp_path):
+    reference, _ = serial
+    out = str(tmp_path / "sharded")
+    # Shard 0 runs a/seed_0, shard 1 b/seed_0, whose source is shard 0's: it starts first, and
+    # waits.
+    started = [subprocess.Popen(_sweep_command(out, f"--shard={i}/2", seeds="0"),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+               for i in (1, 0)]
+    logs = [p.communicate(timeout=600)[0] for p in started]
+    assert [p.returncode for p in started] == [0, 0], logs
+    assert "b/seed_0: waiting for its source" in logs[0]
+    assert_same_runs(out, reference, labels=["a/seed_0", "b/seed_0"])
+    with open(os.path.join(out, "aggregate.csv")) as f:  # the last shard saw every run done
+        assert len(f.read().splitlines()) == 1 + 2 * 2  # (variant, round) rows
+
+
+# ------------------------------------------------------------------------- failures
+
+def test_a_failing_run_is_retried_then_reported_while_the_others_go_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFPRUNE_RAISE_AT", "start:a/seed_1")
+    grid = GRID | {"c": {"method": "lrr"}}
+    with pytest.raises(sweep.SweepIncomplete) as error:
+        sweep.run(BASE, grid, [0, 1], [], str(tmp_path), max_retries=1)
+    status = {o.workdir: (o.status, o.error) for o in error.value.outcomes}
+    out = str(tmp_path)
+    assert status[f"{out}/a/seed_1"] == (
+        "failed", "injected fault at stage start:a/seed_1 (after 2 attempts)")
+    assert status[f"{out}/b/seed_1"] == ("failed", f"source {out}/a/seed_1 failed")
+    assert {status[f"{out}/{k}"][0] for k in ("a/seed_0", "b/seed_0", "c/seed_0", "c/seed_1")
+            } == {"done"}
+    assert str(error.value).startswith("2 of 6 runs failed")
+    assert "a/seed_1  failed: injected fault" in error.value.table
+    assert {row["variant"] for row in error.value.rows} == {"a", "b", "c"}  # the done runs
+
+
+def test_bad_input_is_not_retried(tmp_path, monkeypatch):
+    calls = []
+    original = executors.run_job
+
+    def counted(job):
+        calls.append(job.label)
+        return original(job)
+    monkeypatch.setattr(executors, "run_job", counted)
+    grid = {"a": {"method": "imp", "mask_from": str(tmp_path / "nothing")}}
+    with pytest.raises(sweep.SweepIncomplete) as error:
+        sweep.run(BASE, grid, [0], [], str(tmp_path / "out"), max_retries=3)
+    assert calls == ["a/seed_0"]
+    assert "is not a run directory" in error.value.outcomes[0].error
+
+
+# ------------------------------------------------------------------------------- Ray
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False,
+             log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_runs_equal_the_serial_ones_and_sources_finish_first(local_ray, serial, tmp_path):
+    reference, rows = serial
+    out = str(tmp_path)
+    assert sweep.run(BASE, GRID, [0, 1], [], out, executor="ray", cpus_per_run=1) == rows
+    assert_same_runs(out, reference)
+    for seed in (0, 1):
+        source = os.path.join(out, "a", f"seed_{seed}", "round_01", "metrics.json")
+        user = os.path.join(out, "b", f"seed_{seed}", "config.json")
+        assert os.path.getmtime(user) >= os.path.getmtime(source)
+
+
+@pytest.mark.slow
+def test_ray_retries_a_run_whose_worker_was_killed(local_ray, serial, tmp_path, monkeypatch):
+    reference, _ = serial
+    monkeypatch.setenv("TFPRUNE_KILL_AT", "saved_kernels:round_01")
+    monkeypatch.setenv("TFPRUNE_FAULT_ONCE", str(tmp_path / "killed"))
+    out = str(tmp_path / "out")
+    sweep.run(BASE, GRID, [0, 1], [], out, executor="ray", max_retries=1)
+    assert (tmp_path / "killed").exists()  # one worker died at that stage, and was retried
+    assert_same_runs(out, reference)
+
+
+@pytest.mark.slow
+def test_a_sweep_whose_driver_was_killed_resumes(serial, tmp_path):
+    pytest.importorskip("ray")
+    reference, _ = serial
+    out = str(tmp_path / "out")
+    driver = subprocess.Popen(_sweep_command(out, "--executor=ray"), start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    try:  # killed once the first epoch of a run is saved
+        while not any("progress.json" in names for _, _, names in os.walk(out)):
+            assert driver.poll() is None and time.monotonic() < deadline, "no epoch was saved"
+            time.sleep(0.1)
+    finally:
+        os.killpg(driver.pid, signal.SIGKILL)  # the driver and its local Ray, at once
+        driver.wait()
+    assert not all(RunDir(os.path.join(out, label)).completed_rounds() == [0, 1]
+                   for label in LABELS)
+    again = subprocess.run(_sweep_command(out, "--executor=ray"), capture_output=True,
+                           text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert_same_runs(out, reference)
