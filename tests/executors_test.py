@@ -186,3 +186,17 @@ def test_a_sweep_whose_driver_was_killed_resumes(serial, tmp_path):
                            text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert_same_runs(out, reference)
+
+
+def test_without_ray_the_ray_executor_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    with pytest.raises(ValueError) as error:
+        sweep.run(BASE, GRID, [0], [], str(tmp_path), executor="ray")
+    assert str(error.value) == ('--executor=ray needs Ray: pip install -e ".[ray]" (or pip '
+                                'install "ray>=2.9")')
+
+
+def test_shards_run_serially(tmp_path):
+    with pytest.raises(ValueError, match="use it with --executor=serial"):
+        sweep.run(BASE, GRID, [0], [], str(tmp_path), executor="ray", shard=(0, 2))
+    assert not os.path.exists(tmp_path / "a")
