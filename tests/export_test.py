@@ -309,6 +309,15 @@ def test_a_sparse_flatbuffer_that_lost_weights_is_caught_by_its_counts():
         assert "nonzero weights" in export.unfaithful(artifact, 0.9, reference)
 
 
+def test_a_model_the_converter_cannot_take_is_one_line():
+    keras = backend.keras("2")
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Lambda(lambda x: tf.numpy_function(np.sin, [x], tf.float32))(inputs)
+    with pytest.raises(ValueError, match=r"^the LiteRT converter failed \(float\): .*PyFunc") as e:
+        litert.convert(keras.Model(inputs, outputs), (4,))
+    assert "\n" not in str(e.value)
+
+
 def test_interpreters_are_named_and_a_missing_litert_is_one_line():
     cls, name = litert.interpreter_class("tensorflow")
     assert cls is tf.lite.Interpreter and name.startswith("tensorflow ")
