@@ -3,8 +3,9 @@
 For every round of a `Plan` (see `export_plan`): the round's model is rebuilt from its
 checkpoint and mask, stripped of its masks, and written in each format; every artifact is
 reloaded from its file and re-evaluated on the run's test set. A float artifact must reach
-the round's metrics.json test accuracy within `TOLERANCE_POINTS`, or the export fails and
-writes nothing; int8's change is reported. LiteRT flatbuffers are timed at each batch size
+the round's metrics.json test accuracy within `TOLERANCE_POINTS` and hold the Keras model's
+nonzero weights (`unfaithful`), or the export fails and writes nothing; int8's change is
+reported. LiteRT flatbuffers are timed at each batch size
 (median of repeated `invoke()` calls) with XNNPACK and with the builtin kernels, the Keras
 model too (a `tf.function` call). Everything is built in a hidden folder inside --out and
 moved into place at the end; the run directory is only read.
