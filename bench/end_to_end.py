@@ -55,7 +55,7 @@ def measure(checkpoint_every):
     rows = [("training steps", steps), ("compile (first step's tracing)", compile_seconds)]
     rows.append(("fit() around the steps (callbacks, epoch ends, restarts)",
                  phases.pop("fit") - steps - compile_seconds))
-    for phase in ("evaluate", "prune", "analysis", "save", "summaries", "data", "setup"):
+    for phase in ("evaluate", "mask", "analysis", "save", "summaries", "data", "setup"):
         rows.append((phase, phases.pop(phase, 0.0)))
     rows.append(("other", wall - sum(s for _, s in rows)))
     table(("phase", "seconds", "share of wall time"), [(n, s, s / wall) for n, s in rows])

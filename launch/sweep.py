@@ -6,7 +6,8 @@
     python launch/sweep.py --sweep=masks --seeds=0,1,2 --out=/shared/masks --shard=3/8
     python launch/report.py --runs runs/masks --out report/masks
 
-Every flag of launch/train.py sets the base configuration of all runs (e.g. --rounds=5).
+Every config flag of launch/train.py but --workdir, --name and --seed (set per run) sets the
+base configuration of all runs (e.g. --rounds=5).
 Named sweeps (--sweep): methods, masks, random, signs, perturb, fixed_signs; or --grid with a
 JSON object {"variant": {config overrides}}, where "@variant" in mask_from/signs_from names
 another variant's run with the same seed and width.

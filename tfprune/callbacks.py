@@ -1,7 +1,7 @@
 """Keras callbacks that turn any `model.fit` into one round of IMP, LRR or FT.
 
 Put them in your own `fit` call, in this order:
-    `RewindWeights` (IMP) or `RestartSchedule` (LRR), then `KeepMasks`.
+    `RewindWeights` (IMP) or `RestartSchedule` (LRR) (FT: neither), then `KeepMasks`.
 """
 import os
 import time
@@ -33,8 +33,8 @@ class KeepMasks(Callback):
     tf_keras: momentum and weight decay move pruned weights between steps; tfmot's
     wrapper zeroes them again before every forward pass, and this callback after every
     epoch and at the end, so evaluation, checkpoints and exports see exact zeros.
-    Keras 3: the masks' constraints already zero them after every step; this callback
-    only re-zeroes at the start (weights assigned from outside).
+    Keras 3: the masks' constraints already zero them after every step; the callback
+    matters only at the start (weights assigned from outside).
     """
 
     def on_train_begin(self, logs=None):
@@ -48,9 +48,18 @@ class KeepMasks(Callback):
 
 
 def current_lr(optimizer):
-    """The learning rate of the last step, as a float (also for distributed variables)."""
+    """The learning rate of the last step, as a float (also for distributed variables).
+
+    tf_keras reports a schedule at the last step; Keras 3 at the next one, so for Keras 3 the
+    schedule is evaluated one step back (both Kerases then log the same rate per epoch).
+    """
     if backend.of(optimizer) == backend.KERAS2:
         return float(tf_keras.backend.get_value(optimizer.learning_rate))
+    inner = inner_optimizer(optimizer)
+    schedule = getattr(inner, "_learning_rate", None)
+    if isinstance(schedule, keras3.optimizers.schedules.LearningRateSchedule):
+        return float(keras3.ops.convert_to_numpy(
+            schedule(keras3.ops.maximum(inner.iterations - 1, 0))))
     return float(keras3.ops.convert_to_numpy(optimizer.learning_rate))
 
 
@@ -136,7 +145,7 @@ class RewindWeights(Callback):
 class SaveRewindPoint(Callback):
     """Saves the rewind point: the state after `epoch` epochs (0 = before training).
 
-    `directory` receives the checkpoint and `kernels.npz` (see `save_state`).
+    `directory` receives the state (see `state.save_state`), `kernels.npz` and `rewind.json`.
     """
 
     def __init__(self, directory, epoch):
@@ -163,7 +172,7 @@ class SaveRewindPoint(Callback):
 
 
 class RewindBatchNorm(Callback):
-    """LRR with BN rewind: at the start of `fit`, BatchNorm gamma, beta and running
+    """LRR or FT with BN rewind (--rewind_bn): at the start of `fit`, BatchNorm gamma, beta and running
     statistics and the optimizer's slots go back to the rewind point in `directory`;
     every other weight, and the optimizer's step (so the schedule position the method
     chose), is kept."""
@@ -324,7 +333,7 @@ class SignFlips(Callback):
     """Adds `sign_flips` to each epoch's logs: the fraction of surviving weights whose
     sign changed since the previous epoch (since the start for the first epoch).
 
-    Put it before the callbacks that read the logs (Progress, summaries).
+    Put it before the callbacks that read the logs (`progress.Progress`, `summaries.EpochSummaries`).
     """
 
     def __init__(self, per_epoch=()):

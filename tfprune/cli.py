@@ -41,8 +41,8 @@ def define_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
 
 
 def grouped_help(cls=config_lib.Config, flag_values=flags.FLAGS, extra=()):
-    """--help text: the config's flags under their topics, then `extra` (the launcher's own
-    flag names and those of --config/--smoke) under "this launcher"."""
+    """--help text: the config's flags under their topics, --config/--smoke under "named
+    configurations", then `extra` (the launcher's own flags) under "this launcher"."""
     groups = {topic: [] for topic in config_lib.TOPICS}
     for field in dataclasses.fields(cls):
         groups.setdefault(field.metadata["topic"] or "other", []).append(field.name)

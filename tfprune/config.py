@@ -94,7 +94,8 @@ class Config:
     rewind_epoch: int = _field(1, "The rewind point: the state after this many epochs of the "
                                "dense round 0 (0 = initialization). IMP restarts its pruned "
                                "rounds there (at most --warmup_epochs, unless --late_rewind); "
-                               "the other methods compare signs with it.",
+                               "every method measures sign flips and distances against it, "
+                               "and --signs=rewind and --rewind_bn read it.",
                                topic=METHOD)
     late_rewind: bool = _field(False, "Allow a --rewind_epoch after the warm-up (Renda et al.'s "
                                "rewinding to epoch 12 of a schedule without warm-up).",
@@ -112,7 +113,7 @@ class Config:
                                        topic=VARIANTS)
     shuffle_magnitudes: bool = _field(False, "With --signs: shuffle the surviving magnitudes "
                                       "within each layer first.", topic=VARIANTS)
-    rewind_bn: bool = _field(False, "LRR with BN rewind: pruned rounds reset BatchNorm (gamma, "
+    rewind_bn: bool = _field(False, "LRR or FT with BN rewind: pruned rounds reset BatchNorm (gamma, "
                              "beta, running statistics) and optimizer slots to the rewind point.",
                              topic=VARIANTS)
     perturb_signs: float = _field(0.0, "Every --perturb_every epochs flip each surviving "

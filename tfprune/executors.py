@@ -60,7 +60,7 @@ def run_job(job):
     return Outcome(job.workdir, "done", "", time.perf_counter() - start)
 
 
-class Progress:
+class SweepProgress:
     """Logs "sweep: k/n runs done (f failed), ETA ..." as jobs end, on any executor."""
 
     def __init__(self, total, already_done=0):
@@ -86,7 +86,7 @@ def run_serial(jobs, max_retries=0, before=None, already_done=0):
     whose source failed is not started. Errors other than bad input are retried.
     `before(job)`, if given, runs first (e.g. waits for a source another process runs)."""
     outcomes, failed = {}, set()
-    meter = Progress(len(jobs) + already_done, already_done)
+    meter = SweepProgress(len(jobs) + already_done, already_done)
     for job in jobs:
         broken = [s for s in job.sources if s in failed]
         if broken:
@@ -137,7 +137,7 @@ def run_ray(jobs, max_retries=0, ray_address=None, cpus_per_run=1.0, gpus_per_ru
         refs[job.workdir] = remote.remote(job, *[refs[s] for s in job.sources if s in refs])
     labels = {ref: job for job, ref in zip(jobs, refs.values())}
     outcomes = {}
-    meter = Progress(len(jobs) + already_done, already_done)
+    meter = SweepProgress(len(jobs) + already_done, already_done)
     pending = list(refs.values())
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)

@@ -1,4 +1,5 @@
-"""The pruning loop: train dense, then prune, restart and retrain, round after round."""
+"""The pruning loop: train dense, then mask (prune, or transfer with --mask_from), restart and
+retrain, round after round."""
 import collections
 import contextlib
 import dataclasses
@@ -94,7 +95,7 @@ def run(config, callbacks=(), stopwatch=None, model_fn=None, data=None):
         config: a `Config`, or a dict of its fields (needed with `model_fn` or `data`, whose
             names it gives as "model" and "dataset").
         callbacks: extra Keras callbacks for every round's `fit` (e.g. a step timer).
-        stopwatch: a `Stopwatch` that receives the time of each phase (setup, data, prune,
+        stopwatch: a `Stopwatch` that receives the time of each phase (setup, data, mask,
             fit, evaluate, analysis, save, summaries), for benchmarks.
         model_fn: your model: `model_fn(input_shape, num_classes, width=None, *, keras)`
             returns a new, unwrapped model (of config's Keras); registered as "model".
@@ -168,19 +169,19 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         data = load_data(config, len(done))
         models.check_fits(config.model, data.input_shape, config.dataset)
         model = build_model(config, data, strategy)
-        found = variants.sources(config, model)
+        sources = variants.sources(config, model)
         if done:
             logging.info("resuming %s after round %d", config.workdir, done[-1])
             state.restore_state(model, run_dir.checkpoint_dir(done[-1]))
-            run_dir.mask(done[-1]), run_dir.kernels(done[-1]), run_dir.rewind_kernels()  # read
-            # later: fail before training
+            # read now what later rounds read, to fail before any training
+            run_dir.mask(done[-1]), run_dir.kernels(done[-1]), run_dir.rewind_kernels()
         results = [run_dir.metrics(r) for r in done]
         # Only once data, model, sources and state load; drops a diverged round's epochs if
         # its settings changed, so it restarts.
         run_dir.write_config(config.to_dict(), defaults)
         writer = open_writer(config, method, run_dir, done)
     clock = progress.RunClock(epochs_to_train(config, method, run_dir, len(done)))
-    context = RoundContext(config, method, run_dir, model, found, writer, callbacks, stopwatch,
+    context = RoundContext(config, method, run_dir, model, sources, writer, callbacks, stopwatch,
                            clock)
     try:
         for r in range(len(done), config.rounds + 1):
@@ -222,17 +223,18 @@ def open_writer(config, method, run_dir, done):
 
 
 def train_round(context, r, data):
-    """Prunes (r >= 1), restarts as the method says, trains, evaluates and saves round `r`."""
+    """Sets round `r`'s mask (r >= 1: pruned, or transferred with --mask_from), restarts as the
+    method says, trains, evaluates and saves round `r`."""
     c = context
     config, run_dir, model = c.config, c.run_dir, c.model
     start = time.perf_counter()
-    with c.stopwatch("prune"):
-        mask, restart, initial_epoch = start_round(c, r)
+    with c.stopwatch("mask"):
+        mask, starting, initial_epoch = start_round(c, r)
     resumed = run_dir.progress(r)
     if resumed:  # killed mid-round: continue after its last finished epoch, as if never stopped
         logging.info("resuming round %d after epoch %d", r, resumed["epoch"])
         state.restore_state(model, run_dir.resume_dir(r))
-        restart = still_due_on_resume(restart, resumed["epoch"])
+        starting = still_due_on_resume(starting, resumed["epoch"])
         for _ in range(resumed["epoch"] - initial_epoch):
             iter(data.train)  # each new iterator draws the next epoch's shuffle and augmentation
         initial_epoch = resumed["epoch"]
@@ -244,7 +246,7 @@ def train_round(context, r, data):
     with c.stopwatch("fit"), _record_divergence(run_dir, r):
         history = model.fit(
             data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
-            callbacks=restart + variants.training_callbacks(config, r) + [
+            callbacks=starting + variants.training_callbacks(config, r) + [
                 cb.StopIfDiverged(f"round {r} of {run_dir.root} (earlier rounds are intact): ",
                                   "--finetune_lr" if r and c.method.lr_start == "continue"
                                   else "--lr"),
@@ -285,11 +287,11 @@ def train_round(context, r, data):
     return metrics
 
 
-def still_due_on_resume(restart, epoch):
-    """The resume rule: a round resumed after `epoch` has already run its restart callbacks
+def still_due_on_resume(starting, epoch):
+    """The resume rule: a round resumed after `epoch` has already run its starting callbacks
     (rewound, reset the schedule, set signs) and must not run them again on top of its saved
     state; only a rewind point still to be saved (after a later epoch) remains due."""
-    return [callback for callback in restart
+    return [callback for callback in starting
             if isinstance(callback, cb.SaveRewindPoint) and callback.epoch > epoch]
 
 
@@ -309,20 +311,20 @@ def first_epoch(config, method, r):
 
 
 def start_round(context, r):
-    """Sets round `r`'s mask (once); returns it, the callbacks that restart training, and the
-    first epoch."""
+    """Sets round `r`'s mask (once); returns it, the callbacks that start its training (restart
+    or rewind, rewind point, signs, BatchNorm), and its first epoch."""
     c = context
     if r == 0:
         mask = Mask.ones_like(masking.get_kernels(c.model))
-        restart = [cb.RestartSchedule(), cb.SaveRewindPoint(c.run_dir.rewind_dir,
-                                                             c.config.rewind_epoch)]
+        starting = [cb.RestartSchedule(), cb.SaveRewindPoint(c.run_dir.rewind_dir,
+                                                              c.config.rewind_epoch)]
     else:
         mask = variants.round_mask(c.config, masking.get_kernels(c.model),
                                    c.run_dir.mask(r - 1), c.sources, r)
-        restart = (c.method.callbacks(c.run_dir.rewind_dir)
-                   + variants.start_callbacks(c.config, c.run_dir, c.sources, r))
+        starting = (c.method.callbacks(c.run_dir.rewind_dir)
+                    + variants.start_callbacks(c.config, c.run_dir, c.sources, r))
     masking.set_masks(c.model, mask)
-    return mask, restart, first_epoch(c.config, c.method, r)
+    return mask, starting, first_epoch(c.config, c.method, r)
 
 
 def round_analysis(kernels, mask, rewind_kernels, previous=None):

@@ -171,7 +171,7 @@ class Mask(Mapping):
         Arrays are stored as bool, deflate-compressed, one member per name.
 
         Example:
-          >>> Mask({"conv/kernel": [1, 0]}).save("/tmp/mask.npz")
+          >>> Mask({"conv/kernel": [1, 0]}).save("mask.npz")
         """
         files.save_arrays(path, self._arrays)
 
@@ -184,8 +184,8 @@ class Mask(Mapping):
           ValueError: the file is not an ``.npz`` of binary arrays (message names it).
 
         Example:
-          >>> Mask({"conv/kernel": [1, 0]}).save("/tmp/mask.npz")
-          >>> Mask.load("/tmp/mask.npz")["conv/kernel"]
+          >>> Mask({"conv/kernel": [1, 0]}).save("mask.npz")
+          >>> Mask.load("mask.npz")["conv/kernel"]
           array([ True, False])
         """
         arrays = files.load_arrays(path)

@@ -1,7 +1,8 @@
 """Figures and tables from run directories, drawn with matplotlib in the style of the paper.
 
-Runs that differ only in seed (and location) form one group: its line is the
-mean over seeds, with a band of one standard deviation.
+Runs that differ only in seed and in settings that change no result (location, rounds,
+devices: the config's FREE keys) form one group: its line is the mean over seeds, with a band of
+one standard deviation. Runs retrained after a divergence form groups of their own.
 """
 import itertools
 import os
@@ -18,7 +19,7 @@ from tfprune import analysis, files  # noqa: E402
 from tfprune import config as config_lib  # noqa: E402
 from tfprune.rundir import RunDir  # noqa: E402
 
-# Keys that do not change a run's results: seeds are averaged, free keys are ignored.
+# Keys that do not separate groups: replicates (the seed) are averaged, free keys ignored.
 NOT_GROUPED = config_lib.keys(config_lib.REPLICATE) + config_lib.keys(config_lib.FREE)
 
 

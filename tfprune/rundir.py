@@ -1,7 +1,8 @@
 """The run directory: the contract that resumption, reports and notebooks read.
 
     <workdir>/config.json            the resolved configuration
-    <workdir>/rewind/                checkpoint and kernels.npz of the rewind point (IMP)
+    <workdir>/rewind/                state, kernels.npz and rewind.json of the rewind point (every
+                                     run saves it: IMP restarts there, analyses compare with it)
     <workdir>/round_XX/mask.npz      0/1 mask of each prunable kernel
     <workdir>/round_XX/kernels.npz   trained prunable kernels, same keys
     <workdir>/round_XX/checkpoint/   full model + optimizer state at the end

@@ -48,12 +48,6 @@ def _latency(batch):
     return x_of
 
 
-def _keras_latency(batch):
-    def x_of(record, artifact):
-        return record.get("keras_latency_ms", {}).get(str(batch))
-    return x_of
-
-
 def _plot(ax, points, fmt, label_rounds, path=True):
     """Points of one format; `path` joins them in round order."""
     if not points:

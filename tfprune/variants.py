@@ -1,5 +1,6 @@
 """The paper's experiments as additions to a round: transferred masks, sign surgery, BN rewind,
-sign perturbation and fixed signs. Every variant composes with every method."""
+sign perturbation and fixed signs. Every variant composes with every method, except --rewind_bn
+with IMP (which rewinds BatchNorm gamma and beta already)."""
 import numpy as np
 
 from tfprune import callbacks as cb
@@ -47,16 +48,16 @@ def sources(config, model):
     }
 
 
-def round_mask(config, kernels, previous, found, r):
+def round_mask(config, kernels, previous, sources, r):
     """The mask of pruned round `r`: transferred from --mask_from, or pruned from the previous
     round's trained `kernels` and its mask `previous` (nothing is assigned to a model)."""
-    if found["mask"]:
-        return found["mask"].mask(r)
+    if sources["mask"]:
+        return sources["mask"].mask(r)
     return pruning.get(config.pruning)(kernels, previous, config.prune_fraction,
                                        np.random.default_rng([config.seed, r]))
 
 
-def start_callbacks(config, run_dir, found, r):
+def start_callbacks(config, run_dir, sources, r):
     """Callbacks that run after the method's restart at the start of pruned round `r`."""
     out = []
     if config.rewind_bn:
@@ -64,7 +65,7 @@ def start_callbacks(config, run_dir, found, r):
     if config.signs != "keep":
         signs_of = {"trained": lambda: run_dir.kernels(r - 1),
                     "rewind": run_dir.rewind_kernels,
-                    "source": lambda: found["signs"].kernels(r - 1)}[config.signs]()
+                    "source": lambda: sources["signs"].kernels(r - 1)}[config.signs]()
         shuffle = np.random.default_rng([config.seed, r, 1]) if config.shuffle_magnitudes else None
         out.append(cb.SetSigns(signs_of, shuffle))
     return out

@@ -1,1 +1,1 @@
-"""Named configurations of the paper's GPU protocols (see registry.py)."""
+"""Named configurations: the paper's protocols and Renda et al.'s ResNet-20 (see registry.py)."""

@@ -10,9 +10,9 @@ shortcuts and classifier included; 20 rounds reach density 0.8^20 = 0.0115.
 Expected accuracy: LRR above IMP at every density, the gap growing as density falls (the
 paper's per-density values are in its figures, not restated here; docs/paper.md). Dense
 ResNet18 on CIFAR-10 with this recipe typically reaches about 95% (not a number from the paper).
-Expected time (an estimate, not a measurement: no GPU run of TensorFlow has been timed): one
-round is 150 epochs of 196 steps; at ~25 ms a step on one modern GPU that is ~12 min a round,
-~4 h for 20 rounds. On a 2-core CPU a step takes about 3.6 s (bench/RESULTS.md): not feasible.
+Expected time (an estimate): one round is 150 epochs of 196 steps; at ~25 ms a step on one
+modern GPU that is ~12 min a round, ~4 h for 20 rounds. On CPU it is impractical (seconds a
+step; bench/RESULTS.md).
 """
 from tfprune.configs.smoke import shrink
 

@@ -6,7 +6,7 @@ from typing import Callable, Optional
 from tfprune.backend import tf
 
 # Explicit parallelism instead of tf.data.AUTOTUNE: with autotuning on, Keras
-# `fit()` was measured to stall for up to 23 s after an epoch's last step.
+# `fit()` can stall for seconds after an epoch's last step (bench/RESULTS.md).
 NUM_PARALLEL_CALLS = os.cpu_count() or 1
 PREFETCH_BUFFER = 2
 
