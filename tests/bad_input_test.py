@@ -12,18 +12,16 @@ from absl import logging as absl_logging
 from tfprune import experiment
 from tfprune.callbacks import TrainingDiverged
 from tfprune.config import Config
+from conftest import ROOT, launcher_flags, tiny_config
 from snapshots import snapshot
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_PY = os.path.join(ROOT, "launch", "train.py")
 _spec = importlib.util.spec_from_file_location("launch_train", TRAIN_PY)
 train = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(train)  # defines the launcher's flags on absl's FLAGS, once
 
-BASE = dict(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0, rewind_epoch=0,
-            download=False)
-BASE_ARGS = ["--model=lenet300_100", "--rounds=1", "--epochs=1", "--warmup_epochs=0",
-             "--rewind_epoch=0", "--nodownload"]
+BASE = tiny_config()
+BASE_ARGS = launcher_flags(BASE)
 
 
 def launch(args):

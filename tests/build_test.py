@@ -6,8 +6,7 @@ import subprocess
 import pytest
 
 import build_file
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import ROOT
 
 
 def test_build_is_generated_from_the_imports():

@@ -40,6 +40,7 @@ def data_dir(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", registry.names())
+@pytest.mark.slow
 def test_smoke_version_runs_in_seconds(name, data_dir, tmp_path):
     values = registry.get(name, smoke=True)
     assert values["rounds"] == 1 and values["epochs"] == 1

@@ -1,8 +1,36 @@
-"""Shared fixtures: real tiny runs that several test files read."""
+"""Shared helpers and fixtures of the tests (`from conftest import ROOT, tiny_config`):
+the project's root folder, the settings of a run that trains in seconds, and real tiny runs
+that several test files read."""
+import os
+
 import pytest
 
 from tfprune import experiment
 from tfprune.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the project's root, a str
+
+
+def tiny_config(**overrides):
+    """The settings (a dict of Config fields) of a run that trains in seconds: LeNet-300-100 on
+    the embedded MNIST-1D (no download), one pruned round, one epoch a round, no warm-up,
+    rewound to initialization; `overrides` replace or add fields (workdir, method, ...)."""
+    return dict(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0, rewind_epoch=0,
+                download=False) | overrides
+
+
+def launcher_flags(values):
+    """The command-line flags of the launchers (launch/train.py, launch/sweep.py) that set the
+    Config fields in `values`: ["--model=lenet300_100", ..., "--nodownload"]."""
+    flags = []
+    for key, value in values.items():
+        if isinstance(value, bool):
+            flags.append(f"--{key}" if value else f"--no{key}")
+        elif isinstance(value, (list, tuple)):
+            flags.append(f"--{key}=" + ",".join(map(str, value)))
+        else:
+            flags.append(f"--{key}={value}")
+    return flags
 
 
 @pytest.fixture(scope="session")
@@ -10,7 +38,6 @@ def tiny_runs(tmp_path_factory):
     """Two real 2-round runs (LRR and IMP, LeNet-300-100 on MNIST-1D) in one folder."""
     root = tmp_path_factory.mktemp("tiny_runs")
     for method in ("lrr", "imp"):
-        experiment.run(Config(method=method, model="lenet300_100", rounds=2, epochs=2,
-                              warmup_epochs=1, rewind_epoch=1, workdir=str(root / method),
-                              download=False))
+        experiment.run(Config(**tiny_config(method=method, rounds=2, epochs=2, warmup_epochs=1,
+                                            rewind_epoch=1, workdir=str(root / method))))
     return root

@@ -14,6 +14,7 @@ from tfprune.backend import keras as _keras, tf
 keras = _keras("2")
 from tfprune.config import Config
 from tfprune.rundir import RunDir
+from conftest import tiny_config
 from tiny import compiled, data
 
 # Runs one config in a fresh process (logical devices must be set before TF starts) and
@@ -41,8 +42,8 @@ print("RESULT " + json.dumps({"losses": [m["test_loss"] for m in results], "same
 
 
 def run_in_process(workdir, **overrides):
-    values = dict(model="lenet300_100", rounds=1, epochs=2, warmup_epochs=1, rewind_epoch=1,
-                  workdir=str(workdir), download=False) | overrides
+    values = tiny_config(epochs=2, warmup_epochs=1, rewind_epoch=1,
+                         workdir=str(workdir)) | overrides
     result = subprocess.run([sys.executable, "-c", WORKER, json.dumps(values)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -58,6 +59,7 @@ def imp_runs(tmp_path_factory):
         root / "mirrored", method="imp", strategy="mirrored", cpu_devices=2)
 
 
+@pytest.mark.slow
 def test_mirrored_on_two_cpu_devices_matches_one_device(imp_runs):
     tmp_path, single, mirrored = imp_runs
     assert mirrored["replicas"] == 2 and mirrored["same"]
@@ -69,6 +71,7 @@ def test_mirrored_on_two_cpu_devices_matches_one_device(imp_runs):
         np.testing.assert_allclose(two.kernels(1)[key], one.kernels(1)[key], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_a_mirrored_run_resumes_from_its_checkpoints(imp_runs):
     root = imp_runs[0]
     extended = run_in_process(root / "mirrored", method="imp", strategy="mirrored",
@@ -104,8 +107,7 @@ def test_xla_training_keeps_pruned_weights_exactly_zero():
 
 
 def test_mixed_precision_run_keeps_float32_masks_and_exact_zeros(tmp_path):
-    config = Config(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0, rewind_epoch=0,
-                    mixed_precision=True, workdir=str(tmp_path), download=False)
+    config = Config(**tiny_config(mixed_precision=True, workdir=str(tmp_path)))
     results = experiment.run(config)
     assert keras.mixed_precision.global_policy().name == "float32"  # the process's is restored
     model = experiment.build_model(config, experiment.load_data(config, 0))

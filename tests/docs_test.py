@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import ROOT
+
 # Spelled in pieces so that this file does not match itself.
 PRIVATE = ("shared/" + "PAPER", "shared/" + "FACTS", "PAPER" + ".md", "FACTS" + ".md",
            "../" + "shared")

@@ -9,12 +9,13 @@ from tfprune.config import Config
 from tfprune.datasets import registry as datasets
 from tfprune.models import registry as models
 from tfprune.rundir import RunDir
+from conftest import tiny_config
 
-TINY = dict(model="lenet300_100", rounds=2, epochs=2, warmup_epochs=1, rewind_epoch=1,
-            download=False)
+TINY = tiny_config(rounds=2, epochs=2, warmup_epochs=1, rewind_epoch=1)
 
 
 @pytest.mark.parametrize("method", ["lrr", "imp"])
+@pytest.mark.slow
 def test_a_keras3_run_keeps_the_invariants_and_the_run_directory(tmp_path, method, tiny_runs):
     results = experiment.run(Config(**TINY, method=method, keras="3", workdir=str(tmp_path)))
     run_dir, default = RunDir(tmp_path), RunDir(tiny_runs / method)

@@ -12,10 +12,9 @@ import pytest
 
 from tfprune import executors, shards, sweep
 from tfprune.rundir import RunDir
+from conftest import ROOT, launcher_flags, tiny_config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASE = dict(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0, rewind_epoch=0,
-            download=False)
+BASE = tiny_config()
 # b transfers a's masks: a must finish before b starts.
 GRID = {"a": {"method": "lrr"}, "b": {"method": "imp", "mask_from": "@a"}}
 LABELS = ["a/seed_0", "a/seed_1", "b/seed_0", "b/seed_1"]
@@ -76,8 +75,7 @@ def test_waiting_for_a_source_of_another_shard_times_out_with_a_clear_message(tm
 
 def _sweep_command(out, *flags, seeds="0,1"):
     return [sys.executable, os.path.join(ROOT, "launch", "sweep.py"), f"--grid={json.dumps(GRID)}",
-            f"--seeds={seeds}", *(f"--{k}={v}" for k, v in BASE.items() if k != "download"),
-            "--nodownload", f"--out={out}", *flags]
+            f"--seeds={seeds}", *launcher_flags(BASE), f"--out={out}", *flags]
 
 
 @pytest.mark.slow
@@ -99,6 +97,7 @@ def test_shards_side_by_side_wait_for_each_other_and_equal_the_serial_sweep(seri
 
 # ------------------------------------------------------------------------- failures
 
+@pytest.mark.slow
 def test_a_failing_run_is_retried_then_reported_while_the_others_go_on(tmp_path, monkeypatch):
     monkeypatch.setenv("TFPRUNE_RAISE_AT", "start:a/seed_1")
     grid = GRID | {"c": {"method": "lrr"}}

@@ -5,17 +5,18 @@ import os
 import numpy as np
 import pytest
 
-from tfprune import experiment
+from tfprune import experiment, masking, state
 from tfprune.config import Config
 from tfprune.mask import Mask
 from tfprune.rundir import RunDir
+from conftest import tiny_config
 
 ROUNDS = 2
 
 
 def config(workdir, method, **overrides):
-    values = dict(method=method, rounds=ROUNDS, epochs=2, warmup_epochs=1, rewind_epoch=1,
-                  workdir=str(workdir), download=False)
+    values = tiny_config(model="convnet", method=method, rounds=ROUNDS, epochs=2, warmup_epochs=1,
+                         rewind_epoch=1, workdir=str(workdir))
     return Config(**(values | overrides))
 
 
@@ -26,6 +27,7 @@ def runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("method", ["lrr", "imp", "ft"])
+@pytest.mark.slow
 def test_every_contract_file_is_written(runs, method):
     results, run_dir = runs[method]
     assert [m["round"] for m in results] == list(range(ROUNDS + 1))
@@ -47,6 +49,7 @@ def test_every_contract_file_is_written(runs, method):
 
 
 @pytest.mark.parametrize("method", ["lrr", "imp", "ft"])
+@pytest.mark.slow
 def test_masks_nested_density_and_exact_zeros(runs, method):
     _, run_dir = runs[method]
     previous = None
@@ -63,6 +66,7 @@ def test_masks_nested_density_and_exact_zeros(runs, method):
         previous = mask
 
 
+@pytest.mark.slow
 def test_round_zero_is_the_same_dense_run_for_every_method(runs):
     first = {m: runs[m][1].metrics(0) for m in runs}
     assert first["lrr"]["test_loss"] == pytest.approx(first["imp"]["test_loss"], rel=1e-5)
@@ -70,11 +74,13 @@ def test_round_zero_is_the_same_dense_run_for_every_method(runs):
     assert runs["lrr"][1].mask(1) == runs["imp"][1].mask(1)  # pruned from the same weights
 
 
+@pytest.mark.slow
 def test_imp_rounds_skip_to_the_rewind_point(runs):
     assert [m["epochs"] for m in runs["imp"][0]] == [2, 1, 1]
     assert [m["epochs"] for m in runs["lrr"][0]] == [2, 2, 2]
 
 
+@pytest.mark.slow
 def test_a_completed_run_is_not_trained_again(runs):
     _, run_dir = runs["lrr"]
     before = {r: os.path.getmtime(os.path.join(run_dir.round_dir(r), "metrics.json"))
@@ -86,6 +92,7 @@ def test_a_completed_run_is_not_trained_again(runs):
                       for r in range(ROUNDS + 1)}
 
 
+@pytest.mark.slow
 def test_resume_after_a_lost_round_trains_only_that_round(runs, tmp_path):
     import shutil
     _, source = runs["imp"]
@@ -100,6 +107,7 @@ def test_resume_after_a_lost_round_trains_only_that_round(runs, tmp_path):
                                                          abs=0.05)
 
 
+@pytest.mark.slow
 def test_a_run_can_be_extended_by_more_rounds(runs, tmp_path):
     import shutil
     _, source = runs["lrr"]
@@ -111,6 +119,7 @@ def test_a_run_can_be_extended_by_more_rounds(runs, tmp_path):
     assert RunDir(workdir).read_config()["rounds"] == ROUNDS + 1
 
 
+@pytest.mark.slow
 def test_a_workdir_with_another_configuration_is_refused(runs):
     _, run_dir = runs["lrr"]
     with pytest.raises(ValueError, match="epochs: 2 -> 3"):
@@ -125,5 +134,17 @@ def test_a_foreign_nonempty_folder_is_refused(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
 
 
-def test_masks_load_back_as_mask_objects(runs):
-    assert isinstance(runs["lrr"][1].mask(1), Mask)
+@pytest.mark.slow
+def test_each_rounds_mask_and_kernel_files_are_what_its_checkpoint_holds(runs):
+    """mask.npz and kernels.npz (what analyses, reports and transferred masks read) are the
+    mask and kernels of the model the round's checkpoint (what a resume restores) holds."""
+    _, run_dir = runs["lrr"]
+    saved = Config.from_dict(run_dir.read_config())
+    model = experiment.build_model(saved, experiment.load_data(saved, 0))
+    for r in range(ROUNDS + 1):
+        state.restore_state(model, run_dir.checkpoint_dir(r))
+        mask, kernels = run_dir.mask(r), masking.get_kernels(model)
+        assert isinstance(mask, Mask) and masking.get_masks(model) == mask, r
+        assert sorted(run_dir.kernels(r)) == sorted(kernels)
+        for key, kernel in run_dir.kernels(r).items():
+            np.testing.assert_array_equal(kernel, kernels[key], err_msg=f"round {r} {key}")

@@ -9,9 +9,9 @@ import pytest
 
 import tfprune
 from tfprune import backend, masking
+from conftest import ROOT
 
 K2, K3 = backend.keras("2"), backend.keras("3")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def small(k):
@@ -152,6 +152,7 @@ def test_strip_leaves_plain_sparse_layers():
         tfprune.prune(stripped)
 
 
+@pytest.mark.slow
 def test_importing_tfprune_leaves_tf_keras_as_the_environment_made_it():
     code = ("import os, tfprune, tensorflow as tf\n"
             "from tfprune import backend, masking\n"
@@ -196,6 +197,7 @@ print("ok")
 
 
 @pytest.mark.parametrize("name", ["jax", "torch"])
+@pytest.mark.slow
 def test_masks_hold_on_other_keras3_backends(tmp_path, name):
     pytest.importorskip(name)
     env = dict(os.environ, KERAS_BACKEND=name)

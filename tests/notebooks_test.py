@@ -7,8 +7,8 @@ import pytest
 from nbclient import NotebookClient
 
 import fake_data
+from conftest import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
 
 
@@ -34,6 +34,7 @@ def cifar10_dir(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom(path, tmp_path, cifar10_dir, monkeypatch):
     monkeypatch.setenv("TFPRUNE_NOTEBOOK_SMOKE", "1")
     monkeypatch.setenv("TFPRUNE_DATA_DIR", str(cifar10_dir))

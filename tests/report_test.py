@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 from tfprune import report
+from conftest import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_report_draws_every_figure_and_the_summary(tiny_runs, tmp_path):
     written = report.write([str(tiny_runs / "lrr"), str(tiny_runs / "imp")], str(tmp_path))
     names = sorted(os.path.basename(p) for p in written)
@@ -84,6 +85,7 @@ def round_ticks(ax):
     return [t.get_text() for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if low <= x <= high]
 
 
+@pytest.mark.slow
 def test_groups_runs_by_configuration_except_seed(tiny_runs, tmp_path):
     lrr, imp = str(tiny_runs / "lrr"), str(tiny_runs / "imp")
     seed1 = copy_run(tiny_runs / "lrr", tmp_path / "lrr_seed1", seed=1)
@@ -99,6 +101,7 @@ def test_groups_runs_by_configuration_except_seed(tiny_runs, tmp_path):
         assert mean == pytest.approx(first + 1) and std == pytest.approx(1)
 
 
+@pytest.mark.slow
 def test_the_density_axis_labels_the_rounds_densities_in_plain_numbers(tiny_runs):
     groups = report.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
     fig, _, _ = report.FIGURES["accuracy_vs_density"](groups)
@@ -124,6 +127,7 @@ def test_many_rounds_get_thinned_density_labels_that_do_not_overlap(tmp_path):
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_layer_density_has_plain_log_labels_and_integer_rounds(tiny_runs):
     groups = report.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
     fig, _, _ = report.FIGURES["layer_density"](groups)
@@ -137,6 +141,7 @@ def test_layer_density_has_plain_log_labels_and_integer_rounds(tiny_runs):
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_every_figure_has_a_title_and_round_axes_have_integer_ticks(tiny_runs):
     groups = report.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
     words = {"accuracy_vs_density": "accuracy", "sign_flips": "Sign flips",
@@ -152,6 +157,7 @@ def test_every_figure_has_a_title_and_round_axes_have_integer_ticks(tiny_runs):
         plt.close(fig)
 
 
+@pytest.mark.slow
 def test_the_summary_and_the_log_say_why_mask_overlap_is_not_drawn(tiny_runs, tmp_path, caplog):
     seed1 = copy_run(tiny_runs / "lrr", tmp_path / "lrr_seed1", seed=1)
     written = report.write([str(tiny_runs / "lrr"), seed1], str(tmp_path / "out"))
@@ -164,7 +170,7 @@ def test_the_summary_and_the_log_say_why_mask_overlap_is_not_drawn(tiny_runs, tm
                for r in caplog.records)
 
 
-def test_mask_overlap_leaves_out_runs_whose_masks_differ_in_layers(tiny_runs, tmp_path):
+def test_mask_overlap_leaves_out_runs_whose_masks_differ_in_layers(tmp_path):
     groups = {"a": [fake_run(tmp_path / "a", [1.0, 0.8])], "b": [fake_run(tmp_path / "b", [1.0])]}
     for name in groups:
         for r in (0, 1) if name == "a" else (0,):

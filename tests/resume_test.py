@@ -11,12 +11,13 @@ import pytest
 from tfprune import experiment
 from tfprune.config import Config
 from tfprune.rundir import RunDir
+from conftest import ROOT, launcher_flags, tiny_config
 from snapshots import curve
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SETTINGS = dict(method="imp", model="lenet300_100", rounds=2, epochs=3, warmup_epochs=1,
-                rewind_epoch=1, download=False)
-ARGS = [f"--{k}={v}" for k, v in SETTINGS.items() if k != "download"] + ["--nodownload"]
+SETTINGS = tiny_config(method="imp", rounds=2, epochs=3, warmup_epochs=1, rewind_epoch=1)
+ARGS = launcher_flags(SETTINGS)
+
+pytestmark = pytest.mark.slow  # every test trains whole runs, most in a launched process
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ from tfprune import callbacks as cb
 from tfprune import experiment, masking, methods
 from tfprune.config import Config
 from tfprune.rundir import RunDir
+from conftest import tiny_config
 
 
 def test_each_round_sets_its_mask_once_and_the_mask_is_the_saved_one(tmp_path, monkeypatch):
@@ -13,8 +14,7 @@ def test_each_round_sets_its_mask_once_and_the_mask_is_the_saved_one(tmp_path, m
         assigned.append(mask)
         original(model, mask)
     monkeypatch.setattr(masking, "set_masks", set_masks)
-    config = Config(model="lenet300_100", rounds=2, epochs=1, warmup_epochs=0, rewind_epoch=0,
-                    workdir=str(tmp_path / "run"), download=False)
+    config = Config(**tiny_config(rounds=2, workdir=str(tmp_path / "run")))
     experiment.run(config)
     run_dir = RunDir(config.workdir)
     assert len(assigned) == 3

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tfprune.theory import single_neuron as sn
+from conftest import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAUNCHER = os.path.join(ROOT, "launch", "single_neuron.py")
 PNG = b"\x89PNG\r\n\x1a\n"
 SEEDS = 200

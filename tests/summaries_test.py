@@ -26,6 +26,7 @@ def values(accumulator, tag):
     return {e.step: tensor_util.make_ndarray(e.tensor_proto) for e in accumulator.Tensors(tag)}
 
 
+@pytest.mark.slow
 def test_round_and_epoch_scalars_match_the_metrics(tiny_runs):
     events = read_events(tiny_runs / "lrr")
     tags = set(events.Tags()["tensors"])
@@ -46,6 +47,7 @@ def test_round_and_epoch_scalars_match_the_metrics(tiny_runs):
         run_dir.metrics(2)["layer_density"]["fc1/kernel"])
 
 
+@pytest.mark.slow
 def test_histograms_and_mask_images_are_written(tiny_runs):
     events = read_events(tiny_runs / "imp")
     tags = set(events.Tags()["tensors"])
@@ -74,6 +76,7 @@ def get_json(url, timeout=5):
         return json.loads(response.read())
 
 
+@pytest.mark.slow
 def test_a_real_tensorboard_server_serves_the_sign_flips(tiny_runs):
     port = free_port()
     base = f"http://127.0.0.1:{port}"

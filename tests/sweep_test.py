@@ -8,10 +8,9 @@ import pytest
 
 from tfprune import report, sweep
 from tfprune.rundir import RunDir
+from conftest import ROOT, tiny_config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASE = dict(model="lenet300_100", rounds=1, epochs=1, warmup_epochs=0, rewind_epoch=0,
-            download=False)
+BASE = tiny_config()
 
 
 def test_expand_resolves_references_to_the_same_seed_and_width(tmp_path):
@@ -40,6 +39,7 @@ def masks_sweep(tmp_path_factory):
     return out, rows
 
 
+@pytest.mark.slow
 def test_every_run_is_written_and_aggregated(masks_sweep):
     out, rows = masks_sweep
     for variant in sweep.NAMED["masks"]:
@@ -55,6 +55,7 @@ def test_every_run_is_written_and_aggregated(masks_sweep):
     assert float(lrr[1]["density_mean"]) == pytest.approx(0.8, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_transferred_masks_are_the_sources(masks_sweep):
     out, _ = masks_sweep
     for seed in (0, 1):
@@ -63,6 +64,7 @@ def test_transferred_masks_are_the_sources(masks_sweep):
         assert imp.mask(1) == lrr.mask(1)
 
 
+@pytest.mark.slow
 def test_rerunning_a_sweep_trains_nothing_again(masks_sweep):
     out, rows = masks_sweep
     metrics = os.path.join(out, "lrr", "seed_0", "round_01", "metrics.json")
@@ -71,6 +73,7 @@ def test_rerunning_a_sweep_trains_nothing_again(masks_sweep):
     assert os.path.getmtime(metrics) == before
 
 
+@pytest.mark.slow
 def test_the_report_draws_a_sweep_folder_by_variant(masks_sweep, tmp_path):
     out, _ = masks_sweep
     runs = report.find_runs(out)
@@ -80,6 +83,7 @@ def test_the_report_draws_a_sweep_folder_by_variant(masks_sweep, tmp_path):
     assert "| imp_with_lrr_mask | 1 |" in (tmp_path / "summary.md").read_text()
 
 
+@pytest.mark.slow
 def test_the_sweep_launcher_refuses_bad_input(tmp_path):
     result = subprocess.run([sys.executable, os.path.join(ROOT, "launch", "sweep.py"),
                              "--grid={not json", f"--out={tmp_path / 'out'}"],

@@ -37,15 +37,18 @@ def compiled(weight_decay=1e-2, seed=0):
 
 
 class Probe(keras.callbacks.Callback):
-    """Records `fn(model)` when training begins (after the callbacks before it)."""
+    """Records `fn(model)` when training begins (after the callbacks before it): `value` of
+    the last `fit`, `values` of every `fit` it took part in (e.g. every round of a run)."""
 
     def __init__(self, fn):
         super().__init__()
         self.fn = fn
         self.value = None
+        self.values = []
 
     def on_train_begin(self, logs=None):
         self.value = self.fn(self.model)
+        self.values.append(self.value)
 
 
 def values(variables):

@@ -16,7 +16,9 @@ MASKED = {
     "transfer": (385_888, 414_051),
     "subclassed": (864, 979),
 }
-CASES = [(name, flavour) for name in MASKED for flavour in backend.FLAVOURS
+# The real architectures take seconds each to build and train: slow; the small one is quick.
+CASES = [pytest.param(name, flavour, marks=() if name == "subclassed" else pytest.mark.slow)
+         for name in MASKED for flavour in backend.FLAVOURS
          if (name, flavour) != ("subclassed", backend.KERAS2)]
 
 

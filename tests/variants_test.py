@@ -9,6 +9,7 @@ from tfprune import callbacks as cb
 from tfprune import experiment, masking, signs
 from tfprune.config import Config
 from tfprune.rundir import RunDir
+from conftest import tiny_config
 from tiny import Probe, compiled, data, values
 
 
@@ -122,30 +123,50 @@ def test_fixed_sign_training_never_changes_a_sign():
         assert not np.allclose(end[k], start[k])  # it did train
 
 
-def tiny_config(workdir, method, **overrides):
-    values = dict(method=method, model="lenet300_100", rounds=2, epochs=2, warmup_epochs=1,
-                  rewind_epoch=1, workdir=str(workdir), download=False)
-    return Config(**(values | overrides))
+def config(workdir, method, **overrides):
+    """A 2-round run of 2 epochs (warm-up and rewind point: epoch 1)."""
+    return Config(**(tiny_config(method=method, rounds=2, epochs=2, warmup_epochs=1,
+                                 rewind_epoch=1, workdir=str(workdir)) | overrides))
 
 
 @pytest.fixture(scope="module")
 def lrr_source(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("variants") / "lrr"
-    experiment.run(tiny_config(workdir, "lrr"))
+    experiment.run(config(workdir, "lrr"))
     return workdir
 
 
 def test_imp_with_lrr_masks_uses_the_source_masks_every_round(lrr_source, tmp_path):
-    experiment.run(tiny_config(tmp_path / "imp", "imp", mask_from=str(lrr_source)))
+    experiment.run(config(tmp_path / "imp", "imp", mask_from=str(lrr_source)))
     ours, theirs = RunDir(tmp_path / "imp"), RunDir(lrr_source)
     for r in range(3):
         assert ours.mask(r) == theirs.mask(r)
 
 
-def test_imp_with_lrr_signs_runs_end_to_end(lrr_source, tmp_path):
-    results = experiment.run(tiny_config(tmp_path / "imp", "imp", signs="source",
-                                         signs_from=str(lrr_source), shuffle_magnitudes=True))
-    assert len(results) == 3
+def test_imp_with_lrr_signs_starts_each_round_with_the_sources_signs(lrr_source, tmp_path):
+    """IMP with --signs=source --signs_from=<LRR run> --shuffle_magnitudes: pruned round r
+    starts from the rewind point's surviving magnitudes, shuffled within each layer, with the
+    signs the LRR run's weights had at the end of its round r - 1."""
+    start = Probe(masking.get_kernels)  # runs after the round's restart callbacks
+    results = experiment.run(config(tmp_path / "imp", "imp", signs="source",
+                                    signs_from=str(lrr_source), shuffle_magnitudes=True),
+                             callbacks=[start])
+    assert [m["round"] for m in results] == [0, 1, 2] and len(start.values) == 3
+    ours, source = RunDir(tmp_path / "imp"), RunDir(lrr_source)
+    rewind = ours.rewind_kernels()
+    for r in (1, 2):
+        kernels, mask, theirs = start.values[r], ours.mask(r), source.kernels(r - 1)
+        own_signs_differ = False
+        for key, m in mask.items():
+            expected = np.where(theirs[key][m] < 0, -1.0, 1.0)  # a pruned (zero) weight: +
+            np.testing.assert_array_equal(np.sign(kernels[key][m]), expected,
+                                          err_msg=f"round {r} {key}")
+            np.testing.assert_allclose(np.sort(np.abs(kernels[key][m])),
+                                       np.sort(np.abs(rewind[key][m])), rtol=1e-6)
+            assert not np.allclose(np.abs(kernels[key][m]), np.abs(rewind[key][m]))  # shuffled
+            assert not np.any(kernels[key][~m])
+            own_signs_differ |= bool(np.any(np.sign(rewind[key][m]) != expected))
+        assert own_signs_differ, r  # else the rewind point's own signs would pass as well
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -157,7 +178,7 @@ def test_a_source_that_does_not_fit_is_refused_before_training(lrr_source, tmp_p
                                                                message):
     workdir = tmp_path / "imp"
     with pytest.raises(ValueError, match="--mask_from") as error:
-        experiment.run(tiny_config(workdir, "imp", mask_from=str(lrr_source), **overrides))
+        experiment.run(config(workdir, "imp", mask_from=str(lrr_source), **overrides))
     assert message in str(error.value)
     assert not workdir.exists() or not os.listdir(workdir)
 
@@ -170,7 +191,7 @@ def test_a_source_with_other_layer_names_is_refused(lrr_source, tmp_path):
     tfprune.Mask({k.replace("fc1", "hidden"): v for k, v in mask.items()}).save(
         source / "round_01" / "mask.npz")
     with pytest.raises(ValueError, match="incompatible"):
-        experiment.run(tiny_config(tmp_path / "imp", "imp", mask_from=str(source)))
+        experiment.run(config(tmp_path / "imp", "imp", mask_from=str(source)))
 
 
 @pytest.mark.parametrize("overrides, message", [
