@@ -2,7 +2,7 @@
 
 One py_library per module, py_binary per launcher and benchmark, py_test per test;
 deps are the project modules a file imports; tests that start a launcher get the
-launchers as data. tests/build_test.py fails when BUILD differs from what this writes.
+launchers they name as data. tests/build_test.py fails when BUILD differs from what this writes.
 """
 import ast
 import glob
@@ -67,12 +67,22 @@ def text():
         lines = [f"{kind_of(path)}(", f'    name = "{name}",', f'    srcs = ["{path}"],']
         if kind_of(path) == "py_binary":
             lines.append(f'    main = "{path}",')
-        if kind_of(path) == "py_test" and "launch/" in open(os.path.join(ROOT, path)).read():
-            lines.append('    data = [":train", ":report"],')
+        launchers = launchers_used(path, paths) if kind_of(path) == "py_test" else []
+        if launchers:
+            lines.append("    data = [" + ", ".join(f'":{t}"' for t in launchers) + "],")
         if deps:
             lines.append("    deps = [" + ", ".join(f'":{d}"' for d in deps) + "],")
         rules.append("\n".join(lines + [")"]) + "\n")
     return "\n".join(rules)
+
+
+def launchers_used(path, paths):
+    """The launchers a test starts: those whose file name its text mentions."""
+    text = open(os.path.join(ROOT, path)).read()
+    if "launch" not in text:
+        return []
+    return sorted(target_of(p) for p in paths
+                  if p.startswith("launch/") and os.path.basename(p) in text)
 
 
 if __name__ == "__main__":
