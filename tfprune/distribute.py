@@ -1,4 +1,8 @@
 """Where a run computes: tf.distribute strategies, logical CPU devices and mixed precision."""
+import zlib
+
+import numpy as np
+
 from tfprune import backend
 from tfprune.backend import tf
 
@@ -43,6 +47,44 @@ def is_chief(strategy):
         return True
     return resolver.task_type == "chief" or (resolver.task_type == "worker"
                                              and resolver.task_id == 0)
+
+
+def workers(strategy):
+    """How many worker processes train in step under `strategy` (1 but for a multiworker
+    cluster from TF_CONFIG)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return 1
+    cluster = resolver.cluster_spec().as_dict()
+    return sum(len(cluster.get(job, ())) for job in ("chief", "worker")) or 1
+
+
+def checksum(arrays):
+    """A 32-bit checksum of {name: array} (names and bytes), to compare across workers."""
+    crc = 0
+    for name in sorted(arrays):
+        crc = zlib.crc32(name.encode(), crc)
+        crc = zlib.crc32(np.ascontiguousarray(arrays[name]).tobytes(), crc)
+    return crc
+
+
+def agree(strategy, what, names, values):
+    """The workers of a multiworker `strategy` meet here and compare their integer `values`
+    (named `names`); raises ValueError on every worker if any differ. A no-op for one worker.
+
+    A barrier too: a worker leaves only once every worker has arrived, so what the chief
+    wrote before the call is there for the others to read after it.
+    """
+    if workers(strategy) < 2:
+        return
+    local = tf.constant([list(values)], tf.int64)
+    everyone = strategy.gather(
+        strategy.experimental_distribute_values_from_function(lambda _: local), axis=0).numpy()
+    if (everyone != everyone[0]).any():
+        seen = "; ".join(f"replica {i}: " + ", ".join(f"{n}={v}" for n, v in zip(names, row))
+                         for i, row in enumerate(everyone.tolist()))
+        raise ValueError(f"the workers disagree on {what} ({seen}): every worker must read the "
+                         "same run directory: put --workdir on a filesystem they all see")
 
 
 def set_precision(mixed, flavour=backend.KERAS2):

@@ -4,7 +4,6 @@ import collections
 import contextlib
 import dataclasses
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -19,7 +18,7 @@ from tfprune.datasets import registry as datasets
 from tfprune.config import Config
 from tfprune.mask import Mask
 from tfprune.models import registry as models
-from tfprune.rundir import RunDir
+from tfprune.rundir import RunDir, WorkerRunDir
 
 
 def load_data(config, r):
@@ -113,13 +112,12 @@ def run(config, callbacks=(), stopwatch=None, model_fn=None, data=None):
     strategy = distribute.make_strategy(config.strategy, config.cpu_devices)
     if distribute.is_chief(strategy):
         return _run(config, RunDir(config.workdir), strategy, list(callbacks), stopwatch)
-    # Other workers of a multiworker run compute the same rounds from a private copy of the
-    # run directory (the chief's is on a shared filesystem) and throw their copy away.
+    # The other workers of a multiworker run train the same rounds in step with the chief: they
+    # read the chief's run directory and write into a scratch folder, thrown away at the end.
     scratch = tempfile.mkdtemp(prefix="tfprune_worker_")
     try:
-        if os.path.isdir(config.workdir):
-            shutil.copytree(config.workdir, scratch, dirs_exist_ok=True)
-        return _run(config, RunDir(scratch), strategy, list(callbacks), stopwatch)
+        return _run(config, WorkerRunDir(config.workdir, scratch), strategy, list(callbacks),
+                    stopwatch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -154,6 +152,7 @@ class RoundContext:
     callbacks: list  # the caller's extra callbacks for every fit
     stopwatch: Stopwatch
     clock: progress.RunClock
+    strategy: object = None  # the tf.distribute strategy (None: the default one)
 
 
 def _run(config, run_dir, strategy, callbacks, stopwatch):
@@ -162,6 +161,11 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
     done = run_dir.completed_rounds()
     for r in done:  # a kill between a round's metrics.json and this cleanup leaves its epochs
         files.remove_tree(run_dir.resume_dir(r))
+    # Multiworker: the workers' first collective. They must resume alike, or their collectives
+    # (variables created, all-reduces) would differ and wait for each other forever.
+    resumed = run_dir.progress(len(done))
+    distribute.agree(strategy, "the run directory", ["completed_rounds", "resume_epoch"],
+                     [len(done), resumed["epoch"] if resumed else -1])
     if len(done) > config.rounds:  # nothing to train: no data, no model
         return [run_dir.metrics(r) for r in range(config.rounds + 1)]
     with stopwatch("setup"):
@@ -172,17 +176,20 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         sources = variants.sources(config, model)
         if done:
             logging.info("resuming %s after round %d", config.workdir, done[-1])
-            state.restore_state(model, run_dir.checkpoint_dir(done[-1]))
+            state.restore_state(model, run_dir.source(run_dir.checkpoint_dir(done[-1])))
             # read now what later rounds read, to fail before any training
             run_dir.mask(done[-1]), run_dir.kernels(done[-1]), run_dir.rewind_kernels()
         results = [run_dir.metrics(r) for r in done]
         # Only once data, model, sources and state load; drops a diverged round's epochs if
         # its settings changed, so it restarts.
         run_dir.write_config(config.to_dict(), defaults)
+        # Multiworker: a barrier; the others read on (the epoch checkpoint, which a diverged
+        # round's new settings drop) once the chief has written this.
+        distribute.agree(strategy, "the run directory", ["completed_rounds"], [len(done)])
         writer = open_writer(config, method, run_dir, done)
     clock = progress.RunClock(epochs_to_train(config, method, run_dir, len(done)))
     context = RoundContext(config, method, run_dir, model, sources, writer, callbacks, stopwatch,
-                           clock)
+                           clock, strategy)
     try:
         for r in range(len(done), config.rounds + 1):
             if r > len(done):
@@ -233,11 +240,13 @@ def train_round(context, r, data):
     resumed = run_dir.progress(r)
     if resumed:  # killed mid-round: continue after its last finished epoch, as if never stopped
         logging.info("resuming round %d after epoch %d", r, resumed["epoch"])
-        state.restore_state(model, run_dir.resume_dir(r))
+        state.restore_state(model, run_dir.source(run_dir.resume_dir(r)))
         starting = still_due_on_resume(starting, resumed["epoch"])
         for _ in range(resumed["epoch"] - initial_epoch):
             iter(data.train)  # each new iterator draws the next epoch's shuffle and augmentation
         initial_epoch = resumed["epoch"]
+    distribute.agree(c.strategy, f"the start of round {r}", ["round", "epoch", "mask_checksum"],
+                     [r, initial_epoch, distribute.checksum(mask)])
     prefix = f"[round {r}/{config.rounds} density {mask.density:.4f}] "
     eval_kwargs = {}
     if config.eval_every:
@@ -321,7 +330,7 @@ def start_round(context, r):
     else:
         mask = variants.round_mask(c.config, masking.get_kernels(c.model),
                                    c.run_dir.mask(r - 1), c.sources, r)
-        starting = (c.method.callbacks(c.run_dir.rewind_dir)
+        starting = (c.method.callbacks(c.run_dir.source(c.run_dir.rewind_dir))
                     + variants.start_callbacks(c.config, c.run_dir, c.sources, r))
     masking.set_masks(c.model, mask)
     return mask, starting, first_epoch(c.config, c.method, r)

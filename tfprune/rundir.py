@@ -11,6 +11,9 @@
     <workdir>/round_XX/diverged.json the round stopped on a NaN/Inf loss or weights
     <workdir>/config_changes.json    settings changed to retrain a diverged round, and from when
     <workdir>/results.csv            one row per completed round
+
+Only one process writes a run directory: the chief of a multiworker run. Its other workers
+read it through a `WorkerRunDir` and write into a scratch folder of their own.
 """
 import csv
 import io
@@ -51,13 +54,18 @@ class RunDir:
     def resume_dir(self, r):
         return os.path.join(self.round_dir(r), "resume")
 
+    def source(self, path):
+        """Where to read `path`, a file or folder of this run directory: `path` itself here;
+        a `WorkerRunDir` reads the chief's copy of what it has not written itself."""
+        return os.fspath(path)
+
     def progress(self, r):
         """The progress.json of round `r`'s last epoch checkpoint, or None."""
-        path = os.path.join(self.resume_dir(r), "progress.json")
+        path = self.source(os.path.join(self.resume_dir(r), "progress.json"))
         return files.read_json(path) if os.path.exists(path) else None
 
     def is_complete(self, r):
-        return os.path.exists(os.path.join(self.round_dir(r), "metrics.json"))
+        return os.path.exists(self.source(os.path.join(self.round_dir(r), "metrics.json")))
 
     def completed_rounds(self):
         """The rounds 0, 1, ... that are complete, stopping at the first gap."""
@@ -67,11 +75,11 @@ class RunDir:
         return list(range(r))
 
     def is_run(self):
-        return os.path.exists(self.config_path)
+        return os.path.exists(self.source(self.config_path))
 
     # Configuration.
     def read_config(self):
-        return files.read_json(self.config_path)
+        return files.read_json(self.source(self.config_path))
 
     # Keys that may differ between two configurations of this run (the roles in config.py).
     FREE_KEYS = config_lib.keys(config_lib.FREE)
@@ -150,7 +158,8 @@ class RunDir:
 
     def config_changes(self):
         """The list in config_changes.json: [{from_round, diverged, changed}], oldest first."""
-        return files.read_json(self.changes_path) if os.path.exists(self.changes_path) else []
+        path = self.source(self.changes_path)
+        return files.read_json(path) if os.path.exists(path) else []
 
     # Divergence.
     def diverged_path(self, r):
@@ -163,7 +172,7 @@ class RunDir:
         files.write_json(self.diverged_path(r), record)
 
     def diverged(self, r):
-        path = self.diverged_path(r)
+        path = self.source(self.diverged_path(r))
         return files.read_json(path) if os.path.exists(path) else None
 
     def diverged_round(self):
@@ -197,16 +206,16 @@ class RunDir:
         files.remove_tree(self.resume_dir(r))
 
     def mask(self, r):
-        return Mask.load(os.path.join(self.round_dir(r), "mask.npz"))
+        return Mask.load(self.source(os.path.join(self.round_dir(r), "mask.npz")))
 
     def kernels(self, r):
-        return files.load_arrays(os.path.join(self.round_dir(r), "kernels.npz"))
+        return files.load_arrays(self.source(os.path.join(self.round_dir(r), "kernels.npz")))
 
     def rewind_kernels(self):
-        return files.load_arrays(os.path.join(self.rewind_dir, "kernels.npz"))
+        return files.load_arrays(self.source(os.path.join(self.rewind_dir, "kernels.npz")))
 
     def metrics(self, r):
-        return files.read_json(os.path.join(self.round_dir(r), "metrics.json"))
+        return files.read_json(self.source(os.path.join(self.round_dir(r), "metrics.json")))
 
     def write_results(self):
         """Rewrites results.csv from the metrics of every completed round."""
@@ -216,3 +225,36 @@ class RunDir:
         for r in self.completed_rounds():
             writer.writerow(self.metrics(r))
         files.write_text(self.results_path, out.getvalue())
+
+
+class WorkerRunDir(RunDir):
+    """The run directory as a non-chief worker of a multiworker run sees it: its writes go to
+    `scratch`, a folder of the worker's own; its reads find what the worker wrote there, or
+    else the chief's copy in `shared` (the run's --workdir, on a filesystem every worker sees).
+
+    Every worker runs the same program, writes included: TensorFlow wants every worker to
+    save a checkpoint (saving may read variables through collectives), each to its own path.
+    What a worker reads from `shared` is what the chief wrote in an earlier process (the
+    completed rounds, the rewind point of a run resumed after it, the epoch checkpoint a round
+    resumes from) or before the workers last met (`experiment` checks that they agree); what
+    it wrote itself in this process, it reads back from `scratch`, so it never reads a file
+    the chief may be writing at that moment. The configuration is the chief's to write.
+    """
+
+    def __init__(self, shared, scratch):
+        super().__init__(scratch)
+        self.shared = os.fspath(shared)
+
+    def source(self, path):
+        path = os.fspath(path)
+        relative = os.path.relpath(path, self.root)
+        if os.path.exists(path) or relative.split(os.sep)[0] == os.pardir:
+            return path
+        return os.path.join(self.shared, relative)
+
+    def check_config(self, config, defaults=None):
+        """Checks `config` against the chief's run directory (see `RunDir.check_config`)."""
+        return RunDir(self.shared).check_config(config, defaults)
+
+    def write_config(self, config, defaults=None):
+        """Nothing: the chief writes the configuration (this worker checked it at the start)."""

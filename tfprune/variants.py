@@ -61,7 +61,7 @@ def start_callbacks(config, run_dir, sources, r):
     """Callbacks that run after the method's restart at the start of pruned round `r`."""
     out = []
     if config.rewind_bn:
-        out.append(cb.RewindBatchNorm(run_dir.rewind_dir))
+        out.append(cb.RewindBatchNorm(run_dir.source(run_dir.rewind_dir)))
     if config.signs != "keep":
         signs_of = {"trained": lambda: run_dir.kernels(r - 1),
                     "rewind": run_dir.rewind_kernels,
