@@ -15,12 +15,10 @@ from tfprune import distribute, experiment, files
 from tfprune.config import Config
 from tfprune.mask import Mask
 from tfprune.rundir import RunDir, WorkerRunDir
+from conftest import ROOT, launcher_flags, tiny_config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SETTINGS = dict(model="lenet300_100", rounds=2, epochs=3, warmup_epochs=1, rewind_epoch=1,
-                download=False)
-FLAGS = [f"--{k}={v}" for k, v in SETTINGS.items() if k != "download"] + ["--nodownload",
-                                                                           "--strategy=multiworker"]
+SETTINGS = tiny_config(rounds=2, epochs=3, warmup_epochs=1, rewind_epoch=1)
+FLAGS = launcher_flags(SETTINGS) + ["--strategy=multiworker"]
 TIMEOUT = 240  # seconds a launch may take before the test fails (a hang, not a slow machine)
 # The largest differences seen between 2 workers and one process were 2.3e-7 (relative) in a
 # loss and 2.1e-7 in a kernel, masks and test accuracies equal; the bounds leave room for
