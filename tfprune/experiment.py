@@ -291,7 +291,7 @@ def train_round(context, r, data):
     logging.info("%stest_accuracy=%.4f test_loss=%.4f sign_flips_vs_rewind=%.4f (%.1fs)%s",
                  prefix, metrics["test_accuracy"], metrics["test_loss"],
                  metrics["sign_flips_vs_rewind"], metrics["seconds"],
-                 f"; round {r + 1} of {config.rounds + 1} done, run ETA "
+                 f"; {r + 1} of {config.rounds + 1} rounds done, run ETA "
                  f"{progress.duration(left)}" if left is not None and r < config.rounds else "")
     return metrics
 
