@@ -5,7 +5,8 @@
 The grid: 2 variants (lrr, imp) x 2 seeds of the default configuration (MNIST-1D, convnet),
 `--rounds` rounds. Each way runs it from scratch through `launch/sweep.py` in a fresh process
 (so TensorFlow's and Ray's start-up count): serially; on a local Ray with `--workers` runs at
-a time (`--cpus_per_run=1`); and as `--workers` shards started side by side. Prints a table of
+a time (each reserves the machine's CPUs / `--workers`); and as `--workers` shards started side
+by side. Prints a table of
 wall times with the ratio to the serial time, and the largest difference of any round's test
 accuracy and loss from the serial runs (0: the same numbers).
 """
@@ -63,14 +64,15 @@ def main(argv):
     serial = os.path.join(root, "serial")
     seconds = {"serial": timed(sweep(serial))}
     ray = os.path.join(root, "ray")
-    seconds["ray"] = timed(sweep(ray, "--executor=ray", "--cpus_per_run=1"))
+    cpus = (os.cpu_count() or 1) / FLAGS.workers  # local Ray offers every CPU
+    seconds["ray"] = timed(sweep(ray, "--executor=ray", f"--cpus_per_run={cpus:g}"))
     sharded = os.path.join(root, "shards")
     seconds["shards"] = timed(*[sweep(sharded, f"--shard={i}/{FLAGS.workers}")
                                 for i in range(FLAGS.workers)])
     rows = [(name, wall, wall / seconds["serial"],
              largest_difference(out, serial) if out != serial else 0.0)
             for name, wall, out in (("serial", seconds["serial"], serial),
-                                    (f"ray, {FLAGS.workers} x 1 CPU", seconds["ray"], ray),
+                                    (f"ray, {FLAGS.workers} x {cpus:g} CPU", seconds["ray"], ray),
                                     (f"{FLAGS.workers} shards side by side", seconds["shards"],
                                      sharded))]
     print(f"\n{len(GRID) * len(SEEDS)} runs x {FLAGS.rounds + 1} rounds (default model and "

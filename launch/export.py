@@ -9,15 +9,14 @@
 Writes <out>/round_XX/<artifacts>, <out>/export.json and, with --all, <out>/tradeoff.png
 (layout in tfprune/export_plan.py). The run directory is only read.
 """
-import sys
 
 from tfprune import logs
 
 logs.quiet_native_logs()  # before TensorFlow loads
 
-from absl import app, flags, logging  # noqa: E402
+from absl import app, flags  # noqa: E402
 
-from tfprune import export_plan  # noqa: E402  (no TensorFlow: bad input fails fast)
+from tfprune import cli, export_plan  # noqa: E402  (no TensorFlow: bad input fails fast)
 
 flags.DEFINE_string("run", None, "Run directory written by launch/train.py (finished).")
 flags.DEFINE_string("out", None, "Folder to write into (outside the run directory).")
@@ -44,10 +43,9 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")
+    cli.refuse_arguments(argv)
     logs.setup(FLAGS.verbosity)
-    try:
+    with logs.exit_on_bad_input():  # bad input or an unfaithful export: one line
         plan = export_plan.make_plan(FLAGS.run, FLAGS.out, FLAGS.formats, FLAGS.round,
                                      FLAGS.density, FLAGS.best, FLAGS.all, FLAGS.overwrite)
         try:
@@ -60,9 +58,6 @@ def main(argv):
                                  FLAGS.calibration_examples)
         export.set_threads(FLAGS.threads)
         export.export(plan, options)
-    except (ValueError, OSError) as e:  # bad input or an unfaithful export: one line
-        logging.vlog(1, "traceback", exc_info=True)
-        sys.exit(f"error: {e}")
 
 
 if __name__ == "__main__":

@@ -5,11 +5,10 @@
 A figure the runs cannot draw is left out, and summary.md and the log say why:
 mask_overlap.png compares two configurations, so one run (or the seeds of one) has none.
 """
-import sys
 
 from absl import app, flags
 
-from tfprune import report
+from tfprune import logs, report
 
 flags.DEFINE_multi_string("runs", None, "Run directories written by launch/train.py, or folders "
                           "holding them (a sweep); seeds of one configuration are averaged.")
@@ -20,11 +19,9 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     paths = [path for arg in FLAGS.runs + argv[1:] for path in arg.split(",") if path]
-    try:
+    with logs.exit_on_bad_input():
         runs = [run for path in paths for run in report.find_runs(path)]
         written = report.write(runs, FLAGS.out)
-    except (ValueError, OSError) as e:
-        sys.exit(f"error: {e}")
     print("\n".join(written))
 
 

@@ -13,13 +13,12 @@ JSON object {"variant": {config overrides}}, where "@variant" in mask_from/signs
 another variant's run with the same seed and width.
 """
 import json
-import sys
 
 from tfprune import logs
 
 logs.quiet_native_logs()  # before TensorFlow loads
 
-from absl import app, flags, logging  # noqa: E402
+from absl import app, flags  # noqa: E402
 
 from tfprune import cli, shards, sweep  # noqa: E402
 
@@ -51,10 +50,9 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")
+    cli.refuse_arguments(argv)
     logs.setup(FLAGS.verbosity)
-    try:
+    with logs.exit_on_bad_input():  # also SweepIncomplete: its table is logged first
         if (FLAGS.sweep is None) == (FLAGS.grid is None):
             raise ValueError("give exactly one of --sweep and --grid")
         try:
@@ -83,9 +81,6 @@ def main(argv):
                          shard=shards.parse(FLAGS.shard) if FLAGS.shard else None,
                          max_retries=FLAGS.max_retries, source_timeout=FLAGS.source_timeout,
                          **options)
-    except (ValueError, OSError) as e:  # also SweepIncomplete: its table is logged above
-        logging.vlog(1, "traceback", exc_info=True)
-        sys.exit(f"error: {e}")
     last = {}
     for row in rows:
         last[(row["variant"], row["width"])] = row

@@ -5,7 +5,6 @@
     python launch/train.py --method=lrr -v 1     # with TensorFlow's own log lines
 """
 import shutil
-import sys
 
 from tfprune import logs
 
@@ -25,20 +24,15 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")
+    cli.refuse_arguments(argv)
     logs.setup(FLAGS.verbosity)
-    try:
+    with logs.exit_on_bad_input():  # bad input, missing or unreachable data: one line
         config = cli.config_from_flags()
         if FLAGS.overwrite and RunDir(config.workdir).is_run():
             logging.info("--overwrite: deleting the run in %s", config.workdir)
             shutil.rmtree(config.workdir)
         logging.info("config: %s", cli.summary(config))
         experiment.run(config)
-    except (ValueError, OSError) as e:  # bad input, missing or unreachable data: one line
-        # (-v=1 for the traceback)
-        logging.vlog(1, "traceback", exc_info=True)
-        sys.exit(f"error: {e}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """absl flags generated from a config dataclass, so flags and config never drift apart."""
 import dataclasses
+import sys
 import textwrap
 import typing
 
@@ -91,3 +92,10 @@ def summary(config):
     changed = [f"{f.name}={getattr(config, f.name)}" for f in dataclasses.fields(config)
                if getattr(config, f.name) != getattr(defaults, f.name) or f.name == "method"]
     return " ".join(changed)
+
+
+def refuse_arguments(argv):
+    """Exits with a one-line error if `argv` (absl's, after the flags) holds positional
+    arguments: every option of a launcher is a --name=value flag."""
+    if len(argv) > 1:
+        sys.exit(f"error: unexpected arguments: {' '.join(argv[1:])} (flags are --name=value)")

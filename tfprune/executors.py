@@ -16,7 +16,8 @@ from tfprune.rundir import RunDir
 
 @dataclasses.dataclass(frozen=True)
 class Job:
-    """One run of a grid: where it writes, its Config values, and the runs it reads first."""
+    """One run of a grid: where it writes, its Config values (a whole `Config.to_dict()`), and
+    the runs it reads first."""
     workdir: str
     config: dict
     sources: tuple = ()
@@ -24,9 +25,7 @@ class Job:
 
     def is_done(self):
         """Whether every round of the run is complete already."""
-        from tfprune.config import Config
-        rounds = self.config.get("rounds", Config().rounds)
-        return len(RunDir(self.workdir).completed_rounds()) > rounds
+        return len(RunDir(self.workdir).completed_rounds()) > self.config["rounds"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Outcome:
     seconds: float = 0.0
 
 
-def one_line(error):
+def last_line(error):
     """The last line of an error's text (Ray wraps remote tracebacks), at most 300 characters."""
     lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
     text = lines[-1] if lines else type(error).__name__
@@ -56,7 +55,7 @@ def run_job(job):
     try:
         experiment.run(Config.from_dict(job.config))
     except ValueError as e:
-        return Outcome(job.workdir, "failed", one_line(e), time.perf_counter() - start)
+        return Outcome(job.workdir, "failed", last_line(e), time.perf_counter() - start)
     return Outcome(job.workdir, "done", "", time.perf_counter() - start)
 
 
@@ -97,7 +96,7 @@ def run_serial(jobs, max_retries=0, before=None, already_done=0):
                     before(job)
                 outcome = _with_retries(job, max_retries)
             except TimeoutError as e:
-                outcome = Outcome(job.workdir, "failed", one_line(e))
+                outcome = Outcome(job.workdir, "failed", last_line(e))
         if outcome.status != "done":
             failed.add(job.workdir)
         outcomes[job.workdir] = outcome
@@ -112,8 +111,8 @@ def _with_retries(job, max_retries):
         except Exception as e:  # noqa: BLE001 -- reported in the status table, others go on
             error = e
             logging.warning("%s: attempt %d of %d failed: %s", job.label, attempt + 1,
-                            max_retries + 1, one_line(e))
-    return Outcome(job.workdir, "failed", f"{one_line(error)} (after {max_retries + 1} attempts)")
+                            max_retries + 1, last_line(e))
+    return Outcome(job.workdir, "failed", f"{last_line(error)} (after {max_retries + 1} attempts)")
 
 
 def run_ray(jobs, max_retries=0, ray_address=None, cpus_per_run=1.0, gpus_per_run=0.0,
@@ -148,7 +147,7 @@ def run_ray(jobs, max_retries=0, ray_address=None, cpus_per_run=1.0, gpus_per_ru
             broken = [s for s in job.sources if outcomes.get(s, Outcome(s, "done")).status
                       != "done"]  # a source that raised fails its users before they start
             outcome = Outcome(job.workdir, "failed", f"source {broken[0]} failed" if broken
-                              else f"{one_line(e)} (after {max_retries + 1} attempts)")
+                              else f"{last_line(e)} (after {max_retries + 1} attempts)")
         outcomes[job.workdir] = outcome
         meter.ended(outcome, job.label)
     return [outcomes[job.workdir] for job in jobs]

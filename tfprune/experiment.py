@@ -203,13 +203,16 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
 
 def epochs_to_train(config, method, run_dir, first_round):
     """The epochs this process has to train, from round `first_round` on (for the ETA)."""
-    total = 0
-    for r in range(first_round, config.rounds + 1):
-        start = first_epoch(config, method, r)
-        if r == first_round and run_dir.progress(r):
-            start = run_dir.progress(r)["epoch"]
-        total += config.epochs - start
-    return total
+    return sum(config.epochs - (resume_epoch(config, method, run_dir, r) if r == first_round
+                                else first_epoch(config, method, r))
+               for r in range(first_round, config.rounds + 1))
+
+
+def resume_epoch(config, method, run_dir, r):
+    """The epoch round `r` goes on from in this process: after its last epoch checkpoint, or
+    at its first epoch."""
+    resumed = run_dir.progress(r)
+    return resumed["epoch"] if resumed else first_epoch(config, method, r)
 
 
 def open_writer(config, method, run_dir, done):
@@ -218,9 +221,8 @@ def open_writer(config, method, run_dir, done):
     goes on is dropped, and the summaries of a completed round that a kill cut off are
     written again."""
     r = len(done)
-    progress_json = run_dir.progress(r)
-    resume_epoch = progress_json["epoch"] if progress_json else first_epoch(config, method, r)
-    summaries.mark_restart(run_dir.root, r * config.epochs + resume_epoch)
+    summaries.mark_restart(run_dir.root,
+                           r * config.epochs + resume_epoch(config, method, run_dir, r))
     missing = sorted(set(done) - summaries.logged_rounds(run_dir.root)) if done else []
     writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
     summaries.write_layout(writer)

@@ -23,8 +23,8 @@ import tempfile
 import numpy as np
 from absl import logging
 
-from tfprune import (backend, experiment, export_plan, files, latency, litert, masking, state,
-                     tradeoff)
+from tfprune import (backend, experiment, export_plan, files, latency, litert, logs, masking,
+                     state, tradeoff)
 from tfprune.backend import tf
 from tfprune.config import Config
 from tfprune.rundir import RunDir
@@ -192,7 +192,7 @@ def write(fmt, rnd, path, calibration_examples):
                 f.write(flatbuffer)
             return flatbuffer
     except (ValueError, TypeError, NotImplementedError, tf.errors.OpError) as e:
-        message = " ".join(str(e).split())[:300]
+        message = logs.one_line(e)
         raise ValueError(f"round {rnd.r} cannot be exported as {fmt}: {message}") from e
     return None
 
@@ -293,6 +293,10 @@ def _ms(times):
     return " ".join(f"b{b} {ms:.3f}" for b, ms in times.items()) + " ms"
 
 
+def _ms_by_resolver(latencies):
+    return "; ".join(f"{resolver} {_ms(times)}" for resolver, times in latencies.items())
+
+
 # The export.
 def export_round(plan, r, staging, options):
     """Writes and measures round `r` in every format of `plan` under `staging`; returns its
@@ -327,8 +331,7 @@ def export_round(plan, r, staging, options):
                              "written")
         if flatbuffer is not None and options.repeats:
             artifact["latency_ms"] = litert_latency(flatbuffer, rnd.data, options)
-            logging.info("  %s latency: %s", fmt, "; ".join(
-                f"{k} {_ms(v)}" for k, v in artifact["latency_ms"].items()))
+            logging.info("  %s latency: %s", fmt, _ms_by_resolver(artifact["latency_ms"]))
         record["artifacts"][fmt] = artifact
     return record
 
@@ -390,7 +393,7 @@ def dense_baseline(run, options):
                 "tflite_latency_ms": litert_latency(flatbuffer, rnd.data, options)}
     logging.info("dense round 0 (baseline): keras %s; tflite %s",
                  _ms(baseline["keras_latency_ms"]),
-                 "; ".join(f"{k} {_ms(v)}" for k, v in baseline["tflite_latency_ms"].items()))
+                 _ms_by_resolver(baseline["tflite_latency_ms"]))
     return baseline
 
 

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 from absl import logging
 
+from tfprune import logs
 from tfprune.backend import tf
 from tensorflow.python.framework import convert_to_constants  # noqa: E402  (TF's own freezer)
 
@@ -59,7 +60,7 @@ def convert(model, input_shape, kind=FLOAT, calibration=None):
     try:
         return converter.convert()
     except Exception as e:  # the converter raises ConverterError, RuntimeError, ValueError ...
-        message = " ".join(str(e).split())[:300]
+        message = logs.one_line(e)
         raise ValueError(f"the LiteRT converter failed ({kind}): {type(e).__name__}: "
                          f"{message}") from e
 

@@ -1,4 +1,5 @@
-"""What the launchers print: tfprune's own lines by default, TensorFlow's too with -v 1.
+"""What the launchers print: tfprune's own lines by default, TensorFlow's too with -v 1, and
+bad input as one "error: ..." line (`exit_on_bad_input`).
 
 TensorFlow's native (C++) start-up and runtime lines ("oneDNN custom operations are on",
 "Could not find cuda drivers", loop-optimizer notes) are written to file descriptor 2 before
@@ -8,6 +9,7 @@ descriptor 2: known native log lines are dropped, anything else (a fatal check, 
 still reaches the terminal.
 """
 import atexit
+import contextlib
 import logging
 import os
 import re
@@ -110,3 +112,24 @@ class _Short(logging.Formatter):
         if record.levelno >= logging.WARNING:
             record.message = f"{record.levelname}: {record.message}"
         return super().formatMessage(record)
+
+
+def one_line(error, limit=300):
+    """An error's text on one line (whitespace runs collapsed), at most `limit` characters.
+
+    >>> one_line(ValueError("bad\\n   input"))
+    'bad input'
+    """
+    return " ".join(str(error).split())[:limit]
+
+
+@contextlib.contextmanager
+def exit_on_bad_input():
+    """A launcher's body: a ValueError or OSError (bad input, missing or unreachable data, a
+    failed check) ends the process with "error: <message>" and exit status 1, nothing else;
+    -v 1 logs the traceback first."""
+    try:
+        yield
+    except (ValueError, OSError) as e:
+        absl_logging.vlog(1, "traceback", exc_info=True)
+        sys.exit(f"error: {e}")

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from tfprune import backend, files, masking
+from tfprune import backend, files, logs, masking
 from tfprune.backend import tf
 
 
@@ -89,5 +89,5 @@ def _restore_checkpoint(model, prefix):
     try:
         _checkpoint(model).read(prefix).assert_existing_objects_matched().expect_partial()
     except (tf.errors.OpError, AssertionError, ValueError) as e:
-        message = " ".join(str(e).split())[:300]
+        message = logs.one_line(e)
         raise ValueError(f"cannot restore checkpoint {prefix}: {message}") from None

@@ -142,8 +142,8 @@ def run(base, variants, seeds, widths, out, executor="serial", shard=None, max_r
         def wait(job):  # sources that another shard runs
             foreign = dataclasses.replace(job, sources=tuple(s for s in job.sources
                                                              if s not in own))
-            shards.wait_for_sources(foreign, jobs, shard[1] if shard else 1,
-                                    job.config["rounds"], source_timeout)
+            shards.wait_for_sources(foreign, jobs, shard[1], job.config["rounds"],
+                                    source_timeout)
         ran = executors.get(executor)(todo, max_retries=max_retries,
                                       before=wait if shard else None,
                                       already_done=len(done), **options)
