@@ -15,6 +15,7 @@ def test_build_is_generated_from_the_imports():
 
 
 @pytest.mark.skipif(shutil.which("bazel") is None, reason="bazel not installed")
+@pytest.mark.slow
 def test_bazel_query_parses_the_build_file():
     result = subprocess.run(["bazel", "--batch", "query", "//:all"], cwd=ROOT, capture_output=True,
                             text=True, timeout=300)

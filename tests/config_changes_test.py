@@ -15,21 +15,13 @@ keras = _keras("2")
 from tfprune.callbacks import TrainingDiverged
 from tfprune.config import Config
 from tfprune.rundir import RunDir
+from compare import assert_same_run
 from conftest import tiny_config
 from snapshots import curve, snapshot
 
 # Fine-tuning at an absurd rate: round 0 trains normally, round 1 diverges.
 BASE = tiny_config(rounds=2, method="ft")
 DIVERGING = dict(finetune_lr=1e30)
-
-
-def assert_same_round(a, b, r):
-    assert a.mask(r) == b.mask(r)
-    ours, theirs = a.metrics(r), b.metrics(r)
-    assert {k: v for k, v in ours.items() if k != "seconds"} == \
-        {k: v for k, v in theirs.items() if k != "seconds"}
-    for key, kernel in a.kernels(r).items():
-        np.testing.assert_array_equal(kernel, b.kernels(r)[key])
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +65,8 @@ def test_retraining_a_diverged_round_with_other_settings_equals_a_fresh_run(dive
     run_dir, fresh = RunDir(workdir), diverged[1]
     assert [m["round"] for m in results] == [0, 1, 2] and run_dir.diverged_round() is None
     assert {k: v for k, v in snapshot(workdir).items() if k.startswith("round_00")} == round0
-    for r in (1, 2):  # finetune_lr does not touch round 0, so the runs must agree bit for bit
-        assert_same_round(run_dir, fresh, r)
+    # finetune_lr does not touch round 0, so the runs must agree bit for bit
+    assert_same_run(run_dir, fresh, rounds=[1, 2])
     assert run_dir.read_config()["finetune_lr"] == 0.01
     assert run_dir.config_changes() == [{
         "from_round": 1, "diverged": divergence,
@@ -120,6 +112,7 @@ class ResumeFolderSeen(keras.callbacks.Callback):
 
 @pytest.mark.parametrize("every, seen", [(1, [True] * 3), (2, [False, True, True]),
                                          (0, [False] * 3)])
+@pytest.mark.slow
 def test_checkpoint_every_saves_every_nth_epoch(tmp_path, every, seen):
     config = Config(**tiny_config(rounds=0, epochs=3, warmup_epochs=1, rewind_epoch=1,
                                   checkpoint_every=every, workdir=str(tmp_path / "run")))
@@ -138,8 +131,8 @@ def test_a_dense_round_that_diverged_is_retrained_from_scratch(tmp_path):
     experiment.run(Config(**values, lr=0.1, workdir=workdir))
     experiment.run(Config(**values, lr=0.1, workdir=str(tmp_path / "fresh")))
     run_dir, fresh = RunDir(workdir), RunDir(tmp_path / "fresh")
-    for r in (0, 1):  # the rewind point was saved again, with the new learning rate
-        assert_same_round(run_dir, fresh, r)
+    assert_same_run(run_dir, fresh, rounds=[0, 1])  # the rewind point was saved again
+
     assert run_dir.config_changes()[0]["changed"] == {"lr": {"old": 1e30, "new": 0.1}}
 
 
@@ -212,7 +205,7 @@ def test_the_switch_to_new_settings_drops_the_epochs_and_survives_a_kill(
             with pytest.raises(ValueError, match=r"finetune_lr: 0.01 -> 0.02\); use another"):
                 experiment.run(dataclasses.replace(new, finetune_lr=0.02))
     experiment.run(new)
-    assert_same_round(run_dir, late_divergence[1], 1)  # restarted, not resumed at epoch 1
+    assert_same_run(run_dir, late_divergence[1], rounds=[1])  # restarted, not resumed at epoch 1
     # TensorBoard shows the retrained epochs only, not the diverged attempt's.
     assert curve(workdir, "epoch/loss") == curve(late_divergence[1].root, "epoch/loss")
     assert run_dir.config_changes() == [{

@@ -33,11 +33,15 @@ def launcher_flags(values):
     return flags
 
 
+TINY_RUNS = dict(rounds=2, epochs=2, warmup_epochs=1, rewind_epoch=1)  # tiny_runs' settings
+
+
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory):
-    """Two real 2-round runs (LRR and IMP, LeNet-300-100 on MNIST-1D) in one folder."""
+    """Three real 2-round runs (LRR, IMP and FT, LeNet-300-100 on MNIST-1D, `TINY_RUNS`) in one
+    folder, trained once for every test file that reads them (none may change them)."""
     root = tmp_path_factory.mktemp("tiny_runs")
-    for method in ("lrr", "imp"):
-        experiment.run(Config(**tiny_config(method=method, rounds=2, epochs=2, warmup_epochs=1,
-                                            rewind_epoch=1, workdir=str(root / method))))
+    for method in ("lrr", "imp", "ft"):
+        experiment.run(Config(**tiny_config(method=method, workdir=str(root / method),
+                                            **TINY_RUNS)))
     return root

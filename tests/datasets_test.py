@@ -195,6 +195,7 @@ def test_tiny_imagenet_missing(tmp_path, tiny_dir):
         registry.get("tiny_imagenet", batch_size=4, data_dir=tiny_dir)
 
 
+@pytest.mark.slow
 def test_mnist1d_is_cached_on_disk_and_a_corrupt_cache_is_regenerated(tmp_path, monkeypatch):
     monkeypatch.setenv("TFPRUNE_CACHE", str(tmp_path))
     expected = mnist1d.generate()

@@ -9,9 +9,9 @@ from tfprune.config import Config
 from tfprune.datasets import registry as datasets
 from tfprune.models import registry as models
 from tfprune.rundir import RunDir
-from conftest import tiny_config
+from conftest import TINY_RUNS, tiny_config
 
-TINY = tiny_config(rounds=2, epochs=2, warmup_epochs=1, rewind_epoch=1)
+TINY = tiny_config(**TINY_RUNS)
 
 
 @pytest.mark.parametrize("method", ["lrr", "imp"])
@@ -56,6 +56,7 @@ def own_data(batch_size, seed=0, **_):
 
 
 @pytest.mark.parametrize("flavour", backend.FLAVOURS)
+@pytest.mark.slow
 def test_run_takes_a_users_model_and_data(tmp_path, flavour, monkeypatch):
     for registry in (models, datasets):  # registered for this test only
         monkeypatch.setattr(registry, "_" + ("MODELS" if registry is models else "LOADERS"),

@@ -7,32 +7,24 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
 from tfprune import executors, shards, sweep
 from tfprune.rundir import RunDir
+from compare import assert_same_run
 from conftest import ROOT, launcher_flags, tiny_config
 
-BASE = tiny_config()
+# Deterministic: a run in a Ray worker or a shard equals the serial one bit for bit (compare.py).
+BASE = tiny_config(deterministic=True)
 # b transfers a's masks: a must finish before b starts.
 GRID = {"a": {"method": "lrr"}, "b": {"method": "imp", "mask_from": "@a"}}
 LABELS = ["a/seed_0", "a/seed_1", "b/seed_0", "b/seed_1"]
 
 
-def assert_same_runs(out, reference, labels=LABELS, rtol=0.0):
-    """The runs of two sweep folders hold the same masks, kernels and metrics."""
+def assert_same_runs(out, reference, labels=LABELS):
+    """The runs of two sweep folders hold the same trainings, bit for bit."""
     for label in labels:
-        mine, theirs = RunDir(os.path.join(out, label)), RunDir(os.path.join(reference, label))
-        assert mine.completed_rounds() == theirs.completed_rounds() != [], label
-        for r in theirs.completed_rounds():
-            assert mine.mask(r) == theirs.mask(r), (label, r)
-            ours, expected = mine.kernels(r), theirs.kernels(r)
-            for key in expected:
-                np.testing.assert_allclose(ours[key], expected[key], rtol=rtol, atol=0)
-            for metric in ("test_accuracy", "test_loss", "train_loss"):
-                assert mine.metrics(r)[metric] == pytest.approx(theirs.metrics(r)[metric],
-                                                                rel=rtol), (label, r, metric)
+        assert_same_run(RunDir(os.path.join(out, label)), RunDir(os.path.join(reference, label)))
 
 
 @pytest.fixture(scope="module")
@@ -142,10 +134,15 @@ def local_ray():
 
 
 @pytest.mark.slow
-def test_ray_runs_equal_the_serial_ones_and_sources_finish_first(local_ray, serial, tmp_path):
+def test_ray_retries_a_killed_worker_runs_sources_first_and_equals_the_serial_sweep(
+        local_ray, serial, tmp_path, monkeypatch):
     reference, rows = serial
-    out = str(tmp_path)
-    assert sweep.run(BASE, GRID, [0, 1], [], out, executor="ray", cpus_per_run=1) == rows
+    monkeypatch.setenv("TFPRUNE_KILL_AT", "saved_kernels:round_01")
+    monkeypatch.setenv("TFPRUNE_FAULT_ONCE", str(tmp_path / "killed"))
+    out = str(tmp_path / "out")
+    assert sweep.run(BASE, GRID, [0, 1], [], out, executor="ray", cpus_per_run=1,
+                     max_retries=1) == rows
+    assert (tmp_path / "killed").exists()  # one worker died at that stage, and was retried
     assert_same_runs(out, reference)
     for seed in (0, 1):
         source = os.path.join(out, "a", f"seed_{seed}", "round_01", "metrics.json")
@@ -154,22 +151,13 @@ def test_ray_runs_equal_the_serial_ones_and_sources_finish_first(local_ray, seri
 
 
 @pytest.mark.slow
-def test_ray_retries_a_run_whose_worker_was_killed(local_ray, serial, tmp_path, monkeypatch):
-    reference, _ = serial
-    monkeypatch.setenv("TFPRUNE_KILL_AT", "saved_kernels:round_01")
-    monkeypatch.setenv("TFPRUNE_FAULT_ONCE", str(tmp_path / "killed"))
-    out = str(tmp_path / "out")
-    sweep.run(BASE, GRID, [0, 1], [], out, executor="ray", max_retries=1)
-    assert (tmp_path / "killed").exists()  # one worker died at that stage, and was retried
-    assert_same_runs(out, reference)
-
-
-@pytest.mark.slow
 def test_a_sweep_whose_driver_was_killed_resumes(serial, tmp_path):
-    pytest.importorskip("ray")
+    """The sweep's resume skips finished runs and resumes the cut one, whichever executor ran
+    them (the Ray executor's own kills are above): here the serial driver."""
     reference, _ = serial
     out = str(tmp_path / "out")
-    driver = subprocess.Popen(_sweep_command(out, "--executor=ray"), start_new_session=True,
+    labels = ["a/seed_0", "b/seed_0"]
+    driver = subprocess.Popen(_sweep_command(out, seeds="0"), start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     try:  # killed once the first epoch of a run is saved
@@ -177,14 +165,14 @@ def test_a_sweep_whose_driver_was_killed_resumes(serial, tmp_path):
             assert driver.poll() is None and time.monotonic() < deadline, "no epoch was saved"
             time.sleep(0.1)
     finally:
-        os.killpg(driver.pid, signal.SIGKILL)  # the driver and its local Ray, at once
+        os.killpg(driver.pid, signal.SIGKILL)
         driver.wait()
     assert not all(RunDir(os.path.join(out, label)).completed_rounds() == [0, 1]
-                   for label in LABELS)
-    again = subprocess.run(_sweep_command(out, "--executor=ray"), capture_output=True,
-                           text=True, timeout=600)
+                   for label in labels)
+    again = subprocess.run(_sweep_command(out, seeds="0"), capture_output=True, text=True,
+                           timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert_same_runs(out, reference)
+    assert_same_runs(out, reference, labels)
 
 
 def test_without_ray_the_ray_executor_says_what_to_install(tmp_path, monkeypatch):

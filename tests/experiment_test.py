@@ -9,21 +9,20 @@ from tfprune import experiment, masking, state
 from tfprune.config import Config
 from tfprune.mask import Mask
 from tfprune.rundir import RunDir
-from conftest import tiny_config
+from conftest import TINY_RUNS, tiny_config
 
-ROUNDS = 2
+ROUNDS = TINY_RUNS["rounds"]
 
 
 def config(workdir, method, **overrides):
-    values = tiny_config(model="convnet", method=method, rounds=ROUNDS, epochs=2, warmup_epochs=1,
-                         rewind_epoch=1, workdir=str(workdir))
-    return Config(**(values | overrides))
+    return Config(**(tiny_config(method=method, workdir=str(workdir), **TINY_RUNS) | overrides))
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("runs")
-    return {m: (experiment.run(config(root / m, m)), RunDir(root / m)) for m in ("lrr", "imp", "ft")}
+def runs(tiny_runs):
+    """{method: (metrics of each round, RunDir)} of the shared tiny runs."""
+    return {m: ([RunDir(tiny_runs / m).metrics(r) for r in range(ROUNDS + 1)],
+                RunDir(tiny_runs / m)) for m in ("lrr", "imp", "ft")}
 
 
 @pytest.mark.parametrize("method", ["lrr", "imp", "ft"])

@@ -12,6 +12,11 @@ from tfprune import backend, masking
 from conftest import ROOT
 
 K2, K3 = backend.keras("2"), backend.keras("3")
+# The two paths order a step's float operations differently (mask before the forward pass or
+# after the update; each Keras's weight decay), so the kernels may differ by rounding. Seen on
+# 2-core AMD EPYC: 0 (bit-identical), after 12 steps that move kernels by up to 0.17. A real
+# difference is far larger: weight decay 10% off moves them 1.3e-4 to 1.9e-4, none 1.3e-3.
+DRIFT = 1e-5
 
 
 def small(k):
@@ -62,7 +67,7 @@ def test_surviving_weights_equal_the_tfmot_path():
     assert set(a) == {"conv/kernel", "fc1/kernel", "fc/kernel"} == set(b)
     for key in a:
         assert not np.array_equal(a[key], initial[key] * mask[key])  # it trained
-        np.testing.assert_allclose(a[key], b[key], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(a[key], b[key], rtol=0, atol=DRIFT)
         assert not np.any(a[key][~mask[key]])
     assert masking.get_masks(ours) == mask
 

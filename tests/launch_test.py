@@ -20,6 +20,7 @@ def launch(*args, timeout=120):
                           timeout=timeout, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_help_explains_every_config_field():
     out = " ".join(launch("--help").stdout.split())
     for name in Config.__dataclass_fields__:
@@ -74,9 +75,7 @@ def test_a_tiny_run_through_the_launcher_and_overwrite(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[round 1/1 density 0.8000] test_accuracy=" in result.stderr
     assert (workdir / "results.csv").read_text().count("\n") == 3
-    refused = launch(*args, "--rounds=0", "--lr=0.05", timeout=300)
-    assert refused.returncode != 0 and "lr: 0.1 -> 0.05" in refused.stderr
-    assert (workdir / "results.csv").read_text().count("\n") == 3
+    # another configuration is refused (bad_input_test.py), unless --overwrite replaces the run
     replaced = launch(*args, "--rounds=0", "--lr=0.05", "--overwrite", timeout=300)
     assert replaced.returncode == 0, replaced.stderr[-2000:]
     assert (workdir / "results.csv").read_text().count("\n") == 2

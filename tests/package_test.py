@@ -20,6 +20,7 @@ def test_numpy_only_tools_do_not_load_tensorflow():
                                  "tfprune.config, tfprune.rundir, tfprune.theory.single_neuron")
 
 
+@pytest.mark.slow
 def test_a_name_that_needs_tensorflow_loads_it():
     assert _loads_tensorflow("import tfprune; tfprune.wrap")
 

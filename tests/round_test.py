@@ -1,4 +1,6 @@
 """The round loop: one mask assignment per round, the resume rule, the epochs left for the ETA."""
+import pytest
+
 from tfprune import callbacks as cb
 from tfprune import experiment, masking, methods
 from tfprune.config import Config
@@ -6,6 +8,7 @@ from tfprune.rundir import RunDir
 from conftest import tiny_config
 
 
+@pytest.mark.slow
 def test_each_round_sets_its_mask_once_and_the_mask_is_the_saved_one(tmp_path, monkeypatch):
     assigned = []
     original = masking.set_masks

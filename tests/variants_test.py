@@ -136,6 +136,7 @@ def lrr_source(tmp_path_factory):
     return workdir
 
 
+@pytest.mark.slow
 def test_imp_with_lrr_masks_uses_the_source_masks_every_round(lrr_source, tmp_path):
     experiment.run(config(tmp_path / "imp", "imp", mask_from=str(lrr_source)))
     ours, theirs = RunDir(tmp_path / "imp"), RunDir(lrr_source)
@@ -143,6 +144,7 @@ def test_imp_with_lrr_masks_uses_the_source_masks_every_round(lrr_source, tmp_pa
         assert ours.mask(r) == theirs.mask(r)
 
 
+@pytest.mark.slow
 def test_imp_with_lrr_signs_starts_each_round_with_the_sources_signs(lrr_source, tmp_path):
     """IMP with --signs=source --signs_from=<LRR run> --shuffle_magnitudes: pruned round r
     starts from the rewind point's surviving magnitudes, shuffled within each layer, with the

@@ -106,17 +106,34 @@ def run(config, callbacks=(), stopwatch=None, model_fn=None, data=None):
              "workdir": "runs/mine"}, model_fn=build, data=my_data)
     """
     config = _with_user_parts(config, model_fn, data)
-    stopwatch = stopwatch or Stopwatch()
-    if config.deterministic:
+    with _op_determinism(config.deterministic):
+        return _run_on_this_worker(config, list(callbacks), stopwatch or Stopwatch())
+
+
+@contextlib.contextmanager
+def _op_determinism(on):
+    """TensorFlow's op determinism on for the run if `on`; the process gets its own back."""
+    from tensorflow.python.framework import config as tf_config  # no public getter/disabler
+    previous = tf_config.is_op_determinism_enabled()
+    if on:
         tf.config.experimental.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if on and not previous:
+            tf_config.disable_op_determinism()
+
+
+def _run_on_this_worker(config, callbacks, stopwatch):
+    """`run` of a `Config`: the chief trains into the run directory, other workers in step."""
     strategy = distribute.make_strategy(config.strategy, config.cpu_devices)
     if distribute.is_chief(strategy):
-        return _run(config, RunDir(config.workdir), strategy, list(callbacks), stopwatch)
+        return _run(config, RunDir(config.workdir), strategy, callbacks, stopwatch)
     # The other workers of a multiworker run train the same rounds in step with the chief: they
     # read the chief's run directory and write into a scratch folder, thrown away at the end.
     scratch = tempfile.mkdtemp(prefix="tfprune_worker_")
     try:
-        return _run(config, WorkerRunDir(config.workdir, scratch), strategy, list(callbacks),
+        return _run(config, WorkerRunDir(config.workdir, scratch), strategy, callbacks,
                     stopwatch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
