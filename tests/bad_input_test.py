@@ -67,9 +67,13 @@ DAMAGES = {
 }
 
 
-def prepare(kind, tmp_path, done_run, monkeypatch):
+TRAINS = ("run", "source", "damaged:", "diverged")  # kinds whose folder needs a trained run
+
+
+def prepare(kind, tmp_path, request, monkeypatch):
     """Makes the folder a case starts from; returns the --workdir."""
     workdir = tmp_path / "run"
+    done_run = request.getfixturevalue("done_run") if kind.startswith(TRAINS[:3]) else None
     if kind == "notes":
         workdir.mkdir()
         (workdir / "notes.txt").write_text("mine")
@@ -214,10 +218,12 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
 ]
 
 
-@pytest.mark.parametrize("kind, args, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("kind, args, message", [
+    pytest.param(*c[1:], id=c[0], marks=pytest.mark.slow if c[1].startswith(TRAINS) else ())
+    for c in CASES])
 def test_bad_input_exits_non_zero_with_one_line_and_changes_no_file(
-        kind, args, message, tmp_path, done_run, monkeypatch):
-    workdir = prepare(kind, tmp_path, done_run, monkeypatch)
+        kind, args, message, tmp_path, request, monkeypatch):
+    workdir = prepare(kind, tmp_path, request, monkeypatch)
     existed = workdir.exists()
     before = snapshot(tmp_path)
     status, line = launch([*BASE_ARGS, f"--workdir={workdir}",

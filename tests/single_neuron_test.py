@@ -19,10 +19,10 @@ STEPS = {(1, "balanced"): 10000, (1, "uniform"): 20000, (2, "balanced"): 20000,
          (10, "balanced"): 10000, (2, "uniform"): 10000, (10, "uniform"): 10000}
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def launches(tmp_path_factory):
-    """Starts the launcher with good flags and with a bad one; each spends seconds importing
-    TensorFlow, meanwhile the other tests run. The last two tests read the outcome."""
+    """Starts the launcher with good flags and with a bad one, side by side (each spends
+    seconds importing TensorFlow). The last two tests read the outcome."""
     folder = tmp_path_factory.mktemp("launch")
     commands = [["--dim=1,2", "--seeds=5", "--steps=200", f"--out={folder / 'sn.json'}",
                  f"--plot_dir={folder / 'plots'}"],
@@ -194,6 +194,7 @@ def test_plots_write_png(runs, tmp_path):
         assert path.read_bytes()[:8] == PNG
 
 
+@pytest.mark.slow
 def test_launcher_writes_results_and_plots(launches):
     folder, good, _ = launches
     stdout, stderr = good.communicate(timeout=180)
@@ -205,6 +206,7 @@ def test_launcher_writes_results_and_plots(launches):
         "quadrants_d1.png", "quadrants_d2.png", "success_vs_dim.png"]
 
 
+@pytest.mark.slow
 def test_launcher_refuses_a_bad_flag_with_one_line_and_writes_nothing(launches):
     folder, _, bad = launches
     _, stderr = bad.communicate(timeout=180)
