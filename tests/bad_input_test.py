@@ -67,13 +67,14 @@ DAMAGES = {
 }
 
 
-TRAINS = ("run", "source", "damaged:", "diverged")  # kinds whose folder needs a trained run
+FROM_DONE_RUN = ("run", "source", "damaged:")  # kinds whose folder copies `done_run`
+TRAINS = FROM_DONE_RUN + ("diverged",)  # kinds that train (slow): for `done_run` or their own
 
 
 def prepare(kind, tmp_path, request, monkeypatch):
     """Makes the folder a case starts from; returns the --workdir."""
     workdir = tmp_path / "run"
-    done_run = request.getfixturevalue("done_run") if kind.startswith(TRAINS[:3]) else None
+    done_run = request.getfixturevalue("done_run") if kind.startswith(FROM_DONE_RUN) else None
     if kind == "notes":
         workdir.mkdir()
         (workdir / "notes.txt").write_text("mine")

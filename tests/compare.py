@@ -68,17 +68,18 @@ def assert_same_run(run, reference, drift=EXACT, rounds=None, test_examples=TEST
             assert not np.any(kernels[key][~m]), (r, key)
         if drift == EXACT:
             assert mine == expected, r
-            assert flat(ours).keys() == flat(theirs).keys(), r
-            for key, value in flat(theirs).items():  # float64 analyses: to numpy's last bits
+            ours, theirs = flat(ours), flat(theirs)
+            assert ours.keys() == theirs.keys(), r
+            for key, value in theirs.items():  # float64 analyses: to numpy's last bits
                 if isinstance(value, float) or (isinstance(value, list) and value
                                                  and isinstance(value[0], float)):
                     value = pytest.approx(value, rel=ANALYSIS, abs=0)
-                assert flat(ours)[key] == value, (r, key)
+                assert ours[key] == value, (r, key)
             for key, kernel in reference.kernels(r).items():
                 np.testing.assert_array_equal(kernels[key], kernel, err_msg=f"round {r} {key}")
             continue
         if tied is None and mine != expected:
-            assert_only_ties_differ(reference, r, mine, drift)
+            assert_only_ties_differ(reference, r, mine, expected, drift)
             tied = r
         if tied is not None:
             continue
@@ -93,12 +94,12 @@ def assert_same_run(run, reference, drift=EXACT, rounds=None, test_examples=TEST
                                        atol=drift.kernel, err_msg=f"round {r} {key}")
 
 
-def assert_only_ties_differ(reference, r, mask, drift):
-    """Every entry where `mask` differs from the reference's round-`r` mask had a magnitude
-    (in the reference's round r-1, whose kernels global magnitude pruning scores) within two
-    kernel drifts of the threshold: the smallest magnitude the reference kept."""
+def assert_only_ties_differ(reference, r, mask, expected, drift):
+    """Every entry where `mask` differs from `expected`, the reference's round-`r` mask, had a
+    magnitude (in the reference's round r-1, whose kernels global magnitude pruning scores)
+    within two kernel drifts of the threshold: the smallest magnitude the reference kept."""
     assert r > 0, "round 0's mask is all ones"
-    expected, before = reference.mask(r), reference.kernels(r - 1)
+    before = reference.kernels(r - 1)
     threshold = min(np.abs(before[k][expected[k]]).min() for k in expected if expected[k].any())
     for key in expected:
         gaps = np.abs(np.abs(before[key][mask[key] != expected[key]]) - threshold)

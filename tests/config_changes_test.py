@@ -132,7 +132,6 @@ def test_a_dense_round_that_diverged_is_retrained_from_scratch(tmp_path):
     experiment.run(Config(**values, lr=0.1, workdir=str(tmp_path / "fresh")))
     run_dir, fresh = RunDir(workdir), RunDir(tmp_path / "fresh")
     assert_same_run(run_dir, fresh, rounds=[0, 1])  # the rewind point was saved again
-
     assert run_dir.config_changes()[0]["changed"] == {"lr": {"old": 1e30, "new": 0.1}}
 
 
