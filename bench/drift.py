@@ -31,9 +31,9 @@ import tempfile
 
 import numpy as np
 from absl import app, flags
-
 from common import table
-from tfprune.rundir import RunDir
+
+from tfprune.core.rundir import RunDir
 
 flags.DEFINE_list("methods", ["imp", "lrr"], "Methods to run.")
 flags.DEFINE_list("ways", ["repeat", "no_onednn", "one_thread", "mirrored",

@@ -3,7 +3,7 @@
     python bench/end_to_end.py [--rounds=5] [--method=lrr] [--checkpoint_every=1,4,0]
 
 Runs the default configuration (MNIST-1D, convnet) into a temporary folder with a step timer,
-and splits the wall time of experiment.run (process start and imports excluded) into training
+and splits the wall time of loop.run (process start and imports excluded) into training
 steps, compile, the rest of fit() (callbacks, epoch ends, the restart), evaluation, pruning,
 analysis, checkpoints and files, summaries, data and setup (data generation, model build).
 Target: everything but training steps <= 10% of the wall time. With several
@@ -13,10 +13,10 @@ import tempfile
 import time
 
 from absl import app, flags
-
 from common import StepTimer, median, table
-from tfprune import experiment
-from tfprune.config import Config
+
+from tfprune.engine import loop
+from tfprune.engine.config import Config
 
 flags.DEFINE_integer("rounds", 5, "Pruning rounds.")
 flags.DEFINE_string("method", "lrr", "Method.")
@@ -42,12 +42,12 @@ def main(argv):
 
 def measure(checkpoint_every):
     """Runs the configuration once; prints its phase table; returns (wall, step) seconds."""
-    timer, stopwatch = StepTimer(), experiment.Stopwatch()
+    timer, stopwatch = StepTimer(), loop.Stopwatch()
     config = Config(method=FLAGS.method, rounds=FLAGS.rounds, epochs=FLAGS.epochs,
                     checkpoint_every=checkpoint_every,
                     workdir=tempfile.mkdtemp(prefix="tfprune_bench_"))
     start = time.perf_counter()
-    experiment.run(config, callbacks=[timer], stopwatch=stopwatch)
+    loop.run(config, callbacks=[timer], stopwatch=stopwatch)
     wall = time.perf_counter() - start
     phases = dict(stopwatch.seconds)
     compile_seconds = timer.seconds[0] - median(timer.seconds)  # the first step also traces

@@ -4,8 +4,8 @@
         [--warmup=5] [--repeats=3] [--density=0.2] [--policy=mixed_bfloat16]
 
 Needs a GPU machine with keras (>= 3.6), JAX and numpy; TensorFlow need not be installed: the
-`tfprune` package imports TensorFlow, so this script loads only `tfprune/prunable.py` and
-`tfprune/masks_keras3.py` (which need just keras and numpy) as standalone modules, and
+`tfprune` package imports TensorFlow, so this script loads only `tfprune/masking/prunable.py` and
+`tfprune/masking/keras3_constraints.py` (which need just keras and numpy) as standalone modules, and
 builds its own copy of the CIFAR ResNet-18 (tfprune/models/resnet_cifar.py, layers.py).
 
 The masked model uses tfprune's Keras 3 mechanism unchanged: `prunable.walk` lists the

@@ -5,13 +5,13 @@
 import tempfile
 
 from absl import app, flags
-
 from common import rss_mib, table
-from tfprune import experiment
-from tfprune.backend import keras as _keras
+
+from tfprune.engine import loop
+from tfprune.masking.kerases import keras as _keras
 
 keras = _keras("2")
-from tfprune.config import Config
+from tfprune.engine.config import Config
 
 flags.DEFINE_integer("rounds", 10, "Pruning rounds.")
 flags.DEFINE_integer("epochs", 2, "Epochs per round.")
@@ -36,7 +36,7 @@ def main(argv):
     after = AfterRound()
     config = Config(method=FLAGS.method, rounds=FLAGS.rounds, epochs=FLAGS.epochs,
                     workdir=tempfile.mkdtemp(prefix="tfprune_bench_"))
-    experiment.run(config, callbacks=[after])
+    loop.run(config, callbacks=[after])
     first = after.rows[1][1]
     table(("round", "resident MiB", "train_function traces"), after.rows)
     print(f"\ngrowth from round 1 to round {FLAGS.rounds}: {after.rows[-1][1] - first:+.1f} MiB "

@@ -8,9 +8,10 @@ import time
 
 import numpy as np
 from absl import app, flags
-
 from common import StepTimer, median, table
-from tfprune.backend import keras as _keras, tf
+
+from tfprune.masking.kerases import keras as _keras
+from tfprune.masking.kerases import tf
 
 keras = _keras("2")
 from tfprune.datasets import base, tfds_image

@@ -8,12 +8,13 @@ machine noise hits them alike; the table gives median per-step times and ratios 
 """
 import numpy as np
 from absl import app, flags
-
 from common import StepTimer, median, table
-from tfprune import callbacks as cb
-from tfprune import masking
-from tfprune.backend import tf, tfmot as _tfmot
-from tfprune.backend import keras as _keras
+
+from tfprune.masking import masked_model
+from tfprune.masking.kerases import keras as _keras
+from tfprune.masking.kerases import tf
+from tfprune.masking.kerases import tfmot as _tfmot
+from tfprune.training import callbacks as cb
 
 keras, tfmot = _keras("2"), _tfmot()
 from tfprune.models import registry as models
@@ -31,8 +32,8 @@ def build(name, variant, xla):
     model = models.get(name, SHAPES[name], 10)
     callbacks = []
     if variant == "tfprune":
-        model = masking.wrap(model)
-        masking.prune(model, 0.5)
+        model = masked_model.wrap(model)
+        masked_model.prune(model, 0.5)
         callbacks = [cb.KeepMasks()]
     elif variant == "tfmot":
         schedule = tfmot.sparsity.keras.ConstantSparsity(0.5, begin_step=0, frequency=100)

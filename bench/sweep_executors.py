@@ -18,9 +18,9 @@ import tempfile
 import time
 
 from absl import app, flags
-
 from common import table
-from tfprune.rundir import RunDir
+
+from tfprune.core.rundir import RunDir
 
 flags.DEFINE_integer("rounds", 3, "Pruning rounds of every run.")
 flags.DEFINE_integer("workers", 2, "Ray runs at a time, and shards.")

@@ -7,16 +7,17 @@
     python launch/export.py --run=runs/lrr --all --out=export/all      # every round + figure
 
 Writes <out>/round_XX/<artifacts>, <out>/export.json and, with --all, <out>/tradeoff.png
-(layout in tfprune/export_plan.py). The run directory is only read.
+(layout in tfprune/export/plan.py). The run directory is only read.
 """
 
-from tfprune import logs
+from tfprune.core import logs
 
 logs.quiet_native_logs()  # before TensorFlow loads
 
 from absl import app, flags  # noqa: E402
 
-from tfprune import cli, export_plan  # noqa: E402  (no TensorFlow: bad input fails fast)
+from tfprune.engine import config_flags  # noqa: E402  (no TensorFlow: bad input fails fast)
+from tfprune.export import plan as export_plan  # noqa: E402  (no TensorFlow: bad input fails fast)
 
 flags.DEFINE_string("run", None, "Run directory written by launch/train.py (finished).")
 flags.DEFINE_string("out", None, "Folder to write into (outside the run directory).")
@@ -43,7 +44,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    cli.refuse_arguments(argv)
+    config_flags.refuse_arguments(argv)
     logs.setup(FLAGS.verbosity)
     with logs.exit_on_bad_input():  # bad input or an unfaithful export: one line
         plan = export_plan.make_plan(FLAGS.run, FLAGS.out, FLAGS.formats, FLAGS.round,
@@ -53,11 +54,11 @@ def main(argv):
         except ValueError:
             raise ValueError(f"--batch_sizes={','.join(FLAGS.batch_sizes)} must be "
                              "integers") from None
-        from tfprune import export  # loads TensorFlow
-        options = export.Options(FLAGS.interpreter, FLAGS.threads, FLAGS.repeats, batch_sizes,
+        from tfprune.export import artifacts  # loads TensorFlow
+        options = artifacts.Options(FLAGS.interpreter, FLAGS.threads, FLAGS.repeats, batch_sizes,
                                  FLAGS.calibration_examples)
-        export.set_threads(FLAGS.threads)
-        export.export(plan, options)
+        artifacts.set_threads(FLAGS.threads)
+        artifacts.export(plan, options)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ mask_overlap.png compares two configurations, so one run (or the seeds of one) h
 
 from absl import app, flags
 
-from tfprune import logs, report
+from tfprune.core import logs
+from tfprune.report import figures
 
 flags.DEFINE_multi_string("runs", None, "Run directories written by launch/train.py, or folders "
                           "holding them (a sweep); seeds of one configuration are averaged.")
@@ -20,8 +21,8 @@ FLAGS = flags.FLAGS
 def main(argv):
     paths = [path for arg in FLAGS.runs + argv[1:] for path in arg.split(",") if path]
     with logs.exit_on_bad_input():
-        runs = [run for path in paths for run in report.find_runs(path)]
-        written = report.write(runs, FLAGS.out)
+        runs = [run for path in paths for run in figures.find_runs(path)]
+        written = figures.write(runs, FLAGS.out)
     print("\n".join(written))
 
 

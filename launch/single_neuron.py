@@ -11,7 +11,8 @@ import sys
 
 from absl import app, flags
 
-from tfprune import cli, files
+from tfprune.core import files
+from tfprune.engine import config_flags
 from tfprune.theory import single_neuron
 
 flags.DEFINE_list("dim", ["10"], "Input dimension(s) D, comma-separated: --dim=1,2,10.")
@@ -42,7 +43,7 @@ def parse_dims(values):
 
 
 def main(argv):
-    cli.refuse_arguments(argv)
+    config_flags.refuse_arguments(argv)
     kwargs = dict(seeds=FLAGS.seeds, seed=FLAGS.seed, init=FLAGS.init, n=FLAGS.n, lr=FLAGS.lr,
                   steps=FLAGS.steps, threshold=FLAGS.threshold)
     try:  # every dimension checked before any work, so a bad value writes nothing

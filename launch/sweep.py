@@ -14,16 +14,17 @@ another variant's run with the same seed and width.
 """
 import json
 
-from tfprune import logs
+from tfprune.core import logs
 
 logs.quiet_native_logs()  # before TensorFlow loads
 
 from absl import app, flags  # noqa: E402
 
-from tfprune import cli, shards, sweep  # noqa: E402
+from tfprune.engine import config_flags  # noqa: E402
+from tfprune.grid import shards, sweep  # noqa: E402
 
-cli.define_flags()
-flags.adopt_module_key_flags(cli)
+config_flags.define_flags()
+flags.adopt_module_key_flags(config_flags)
 flags.DEFINE_enum("sweep", None, sorted(sweep.NAMED), "A named grid of variants.")
 flags.DEFINE_string("grid", None, "A JSON object {variant name: {config overrides}}.")
 flags.DEFINE_list("seeds", ["0"], "Seeds: every variant runs once per seed.")
@@ -43,14 +44,14 @@ flags.DEFINE_string("shard", None, "I/N: run only shard I (from 0) of N of the g
                     "index of a Slurm array task; the shards together run every run once.")
 flags.DEFINE_float("source_timeout", 24 * 3600.0, "With --shard: seconds a run waits for a "
                    "source (mask_from/signs_from) that another shard runs.", lower_bound=0.0)
-cli.use_grouped_help(extra=("sweep", "grid", "seeds", "widths", "out", "executor", "ray_address",
+config_flags.use_grouped_help(extra=("sweep", "grid", "seeds", "widths", "out", "executor", "ray_address",
                             "cpus_per_run", "gpus_per_run", "max_retries", "shard",
                             "source_timeout"))
 FLAGS = flags.FLAGS
 
 
 def main(argv):
-    cli.refuse_arguments(argv)
+    config_flags.refuse_arguments(argv)
     logs.setup(FLAGS.verbosity)
     with logs.exit_on_bad_input():  # also SweepIncomplete: its table is logged first
         if (FLAGS.sweep is None) == (FLAGS.grid is None):
@@ -68,7 +69,7 @@ def main(argv):
             raise ValueError(f"--seeds takes integers and --widths numbers, got "
                              f"--seeds={','.join(FLAGS.seeds)} --widths={','.join(FLAGS.widths)}"
                              ) from None
-        base = cli.config_from_flags().to_dict()
+        base = config_flags.config_from_flags().to_dict()
         for key in ("workdir", "name", "seed"):
             base.pop(key)
         if FLAGS.executor != "ray" and (FLAGS.ray_address or FLAGS.gpus_per_run):

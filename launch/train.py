@@ -6,33 +6,33 @@
 """
 import shutil
 
-from tfprune import logs
+from tfprune.core import logs
 
 logs.quiet_native_logs()  # before TensorFlow loads
 
 from absl import app, flags, logging  # noqa: E402
 
-from tfprune import cli, experiment  # noqa: E402
-from tfprune.rundir import RunDir  # noqa: E402
+from tfprune.core.rundir import RunDir  # noqa: E402
+from tfprune.engine import config_flags, loop  # noqa: E402
 
-cli.define_flags()
-flags.adopt_module_key_flags(cli)
+config_flags.define_flags()
+flags.adopt_module_key_flags(config_flags)
 flags.DEFINE_bool("overwrite", False, "Delete the run in --workdir first (only a run directory "
                   "is ever deleted), e.g. to replace it with another configuration.")
-cli.use_grouped_help(extra=("overwrite",))
+config_flags.use_grouped_help(extra=("overwrite",))
 FLAGS = flags.FLAGS
 
 
 def main(argv):
-    cli.refuse_arguments(argv)
+    config_flags.refuse_arguments(argv)
     logs.setup(FLAGS.verbosity)
     with logs.exit_on_bad_input():  # bad input, missing or unreachable data: one line
-        config = cli.config_from_flags()
+        config = config_flags.config_from_flags()
         if FLAGS.overwrite and RunDir(config.workdir).is_run():
             logging.info("--overwrite: deleting the run in %s", config.workdir)
             shutil.rmtree(config.workdir)
-        logging.info("config: %s", cli.summary(config))
-        experiment.run(config)
+        logging.info("config: %s", config_flags.summary(config))
+        loop.run(config)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tfprune import analysis
+from tfprune.core import analysis
 
 
 def test_sign_flips_count_only_survivors_and_pool_globally():

@@ -1,19 +1,19 @@
 """Bad input, through the launcher's own main: each case exits non-zero with one line naming the
 flag or file and what would be valid, and every file that existed before is unchanged."""
 import importlib.util
-import re
 import os
+import re
 import shutil
 
 import pytest
 from absl import flags
 from absl import logging as absl_logging
-
-from tfprune import experiment
-from tfprune.callbacks import TrainingDiverged
-from tfprune.config import Config
-from conftest import ROOT, launcher_flags, tiny_config
 from snapshots import snapshot
+
+from conftest import ROOT, launcher_flags, tiny_config
+from tfprune.engine import loop
+from tfprune.engine.config import Config
+from tfprune.training.callbacks import TrainingDiverged
 
 TRAIN_PY = os.path.join(ROOT, "launch", "train.py")
 _spec = importlib.util.spec_from_file_location("launch_train", TRAIN_PY)
@@ -47,7 +47,7 @@ def launch(args):
 @pytest.fixture(scope="module")
 def done_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("bad") / "run"
-    experiment.run(Config(**BASE, workdir=str(workdir)))
+    loop.run(Config(**BASE, workdir=str(workdir)))
     return workdir
 
 
@@ -90,7 +90,7 @@ def prepare(kind, tmp_path, request, monkeypatch):
             shutil.rmtree(workdir / "round_01")  # so that round 0's files are read to rebuild it
     elif kind == "diverged":  # round 1 of a fine-tuning run at an absurd rate diverged
         with pytest.raises(TrainingDiverged):
-            experiment.run(Config(**(BASE | {"rounds": 2}), method="ft", finetune_lr=1e30,
+            loop.run(Config(**(BASE | {"rounds": 2}), method="ft", finetune_lr=1e30,
                                   workdir=str(workdir)))
     elif kind == "file":
         (tmp_path / "afile").write_text("not a folder")
@@ -236,7 +236,7 @@ def test_bad_input_exits_non_zero_with_one_line_and_changes_no_file(
 
 
 def test_every_check_of_the_config_has_a_case_and_the_launcher_still_runs(tmp_path):
-    body = open(os.path.join(ROOT, "tfprune", "config.py")).read()
+    body = open(os.path.join(ROOT, "tfprune", "engine", "config.py")).read()
     body = body[body.index("def __post_init__"):body.index("def to_dict")]
     checked = set(re.findall(r"--(\w+)", body)) | {"epochs", "batch_size", "lr"}
     expected = " ".join(message for _, _, _, message in CASES)

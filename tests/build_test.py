@@ -3,9 +3,9 @@ import os
 import shutil
 import subprocess
 
+import build_file
 import pytest
 
-import build_file
 from conftest import ROOT
 
 

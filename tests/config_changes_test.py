@@ -8,16 +8,18 @@ import shutil
 import numpy as np
 import pytest
 
-from tfprune import experiment, report
-from tfprune.backend import keras as _keras
+from tfprune.engine import loop
+from tfprune.masking.kerases import keras as _keras
+from tfprune.report import figures
 
 keras = _keras("2")
-from tfprune.callbacks import TrainingDiverged
-from tfprune.config import Config
-from tfprune.rundir import RunDir
 from compare import assert_same_run
-from conftest import tiny_config
 from snapshots import curve, snapshot
+
+from conftest import tiny_config
+from tfprune.core.rundir import RunDir
+from tfprune.engine.config import Config
+from tfprune.training.callbacks import TrainingDiverged
 
 # Fine-tuning at an absurd rate: round 0 trains normally, round 1 diverges.
 BASE = tiny_config(rounds=2, method="ft")
@@ -30,8 +32,8 @@ def diverged(tmp_path_factory):
     root = tmp_path_factory.mktemp("diverged")
     with pytest.raises(TrainingDiverged, match=r"round 1 of .* training diverged after epoch 1 "
                        r"\(.*\); run the same command with a lower --finetune_lr"):
-        experiment.run(Config(**BASE, **DIVERGING, workdir=str(root / "run")))
-    experiment.run(Config(**BASE, finetune_lr=0.01, workdir=str(root / "fresh")))
+        loop.run(Config(**BASE, **DIVERGING, workdir=str(root / "run")))
+    loop.run(Config(**BASE, finetune_lr=0.01, workdir=str(root / "fresh")))
     return root / "run", RunDir(root / "fresh")
 
 
@@ -50,7 +52,7 @@ def test_only_optimization_settings_may_change_after_a_divergence(diverged):
     before = snapshot(workdir)
     with pytest.raises(ValueError, match=r"model: 'lenet300_100' -> 'convnet'\); after a "
                        r"diverged round only .*\blr, .*finetune_lr, momentum, .* may change"):
-        experiment.run(Config(**(BASE | {"model": "convnet"}), finetune_lr=0.01,
+        loop.run(Config(**(BASE | {"model": "convnet"}), finetune_lr=0.01,
                               workdir=str(workdir)))
     assert snapshot(workdir) == before
 
@@ -61,7 +63,7 @@ def test_retraining_a_diverged_round_with_other_settings_equals_a_fresh_run(dive
     shutil.copytree(diverged[0], workdir)
     divergence = RunDir(workdir).diverged(1)
     round0 = {k: v for k, v in snapshot(workdir).items() if k.startswith("round_00")}
-    results = experiment.run(Config(**BASE, finetune_lr=0.01, workdir=str(workdir)))
+    results = loop.run(Config(**BASE, finetune_lr=0.01, workdir=str(workdir)))
     run_dir, fresh = RunDir(workdir), diverged[1]
     assert [m["round"] for m in results] == [0, 1, 2] and run_dir.diverged_round() is None
     assert {k: v for k, v in snapshot(workdir).items() if k.startswith("round_00")} == round0
@@ -71,15 +73,15 @@ def test_retraining_a_diverged_round_with_other_settings_equals_a_fresh_run(dive
     assert run_dir.config_changes() == [{
         "from_round": 1, "diverged": divergence,
         "changed": {"finetune_lr": {"old": 1e30, "new": 0.01}}}]
-    report.write([str(workdir)], str(tmp_path / "report"))
+    figures.write([str(workdir)], str(tmp_path / "report"))
     summary = (tmp_path / "report" / "summary.md").read_text()
     assert (f"## settings changed after a divergence\n\n- {workdir}: from round 1 (diverged at "
             "epoch 1), finetune_lr 1e+30 -> 0.01") in summary
-    groups = report.group_runs([str(workdir), str(fresh.root)])  # never averaged together
+    groups = figures.group_runs([str(workdir), str(fresh.root)])  # never averaged together
     assert sorted(groups) == ["ft", "ft (settings changed at round 1)"]
     # From now on the new settings are the run's: the old ones are refused.
     with pytest.raises(ValueError, match=r"finetune_lr: 0.01 -> 1e\+30\); use another"):
-        experiment.run(Config(**BASE, **DIVERGING, workdir=str(workdir)))
+        loop.run(Config(**BASE, **DIVERGING, workdir=str(workdir)))
 
 
 @pytest.mark.slow
@@ -94,9 +96,9 @@ def test_a_run_written_before_a_key_existed_resumes_with_its_default(tiny_runs, 
     (workdir / "config.json").write_text(json.dumps(stored))
     config = Config.from_dict(stored)
     assert config.late_rewind and config.perturb_every == 30
-    experiment.run(config)  # nothing to train; accepted
+    loop.run(config)  # nothing to train; accepted
     with pytest.raises(ValueError, match=r"\(perturb_every: 30 -> 10\)"):
-        experiment.run(dataclasses.replace(config, perturb_every=10))
+        loop.run(dataclasses.replace(config, perturb_every=10))
 
 
 class ResumeFolderSeen(keras.callbacks.Callback):
@@ -117,7 +119,7 @@ def test_checkpoint_every_saves_every_nth_epoch(tmp_path, every, seen):
     config = Config(**tiny_config(rounds=0, epochs=3, warmup_epochs=1, rewind_epoch=1,
                                   checkpoint_every=every, workdir=str(tmp_path / "run")))
     probe = ResumeFolderSeen(RunDir(config.workdir).resume_dir(0))
-    experiment.run(config, callbacks=[probe])
+    loop.run(config, callbacks=[probe])
     assert probe.seen == seen
     assert not os.path.exists(probe.folder)  # dropped once the round is complete
 
@@ -127,9 +129,9 @@ def test_a_dense_round_that_diverged_is_retrained_from_scratch(tmp_path):
     values = tiny_config(epochs=2, warmup_epochs=1, rewind_epoch=1, method="imp")
     workdir = str(tmp_path / "run")
     with pytest.raises(TrainingDiverged, match="round 0 of .* after epoch 1"):
-        experiment.run(Config(**values, lr=1e30, workdir=workdir))
-    experiment.run(Config(**values, lr=0.1, workdir=workdir))
-    experiment.run(Config(**values, lr=0.1, workdir=str(tmp_path / "fresh")))
+        loop.run(Config(**values, lr=1e30, workdir=workdir))
+    loop.run(Config(**values, lr=0.1, workdir=workdir))
+    loop.run(Config(**values, lr=0.1, workdir=str(tmp_path / "fresh")))
     run_dir, fresh = RunDir(workdir), RunDir(tmp_path / "fresh")
     assert_same_run(run_dir, fresh, rounds=[0, 1])  # the rewind point was saved again
     assert run_dir.config_changes()[0]["changed"] == {"lr": {"old": 1e30, "new": 0.1}}
@@ -165,12 +167,12 @@ def late_divergence(tmp_path_factory):
     poison = PoisonWeights(1)
     with pytest.raises(TrainingDiverged, match=r"round 1 .* after epoch 2 \(.*non-finite weights "
                        r"in .*\); run the same command with a lower --finetune_lr"):
-        experiment.run(Config(**LATE, workdir=str(root / "run")), callbacks=[poison])
+        loop.run(Config(**LATE, workdir=str(root / "run")), callbacks=[poison])
     run_dir = RunDir(root / "run")
     assert run_dir.progress(1)["epoch"] == 1
     record = run_dir.diverged(1)
     assert record["epoch"] == 2 and poison.poisoned in record["nonfinite"]
-    experiment.run(Config(**(LATE | {"finetune_lr": 0.01}), workdir=str(root / "fresh")))
+    loop.run(Config(**(LATE | {"finetune_lr": 0.01}), workdir=str(root / "fresh")))
     return root / "run", RunDir(root / "fresh")
 
 
@@ -191,9 +193,9 @@ def test_the_switch_to_new_settings_drops_the_epochs_and_survives_a_kill(
         def stage(name):
             if name == kill_at:
                 raise Killed(name)
-        monkeypatch.setattr("tfprune.faults.stage", stage)
+        monkeypatch.setattr("tfprune.core.faults.stage", stage)
         with pytest.raises(Killed):
-            experiment.run(new)
+            loop.run(new)
         monkeypatch.undo()
         assert not os.path.exists(run_dir.resume_dir(1))  # the old settings' epochs are gone
         assert not os.path.exists(run_dir.changes_path)
@@ -202,8 +204,8 @@ def test_the_switch_to_new_settings_drops_the_epochs_and_survives_a_kill(
         else:  # the new configuration is the run's: no second change slips in as "diverged"
             assert run_dir.diverged_round() is None
             with pytest.raises(ValueError, match=r"finetune_lr: 0.01 -> 0.02\); use another"):
-                experiment.run(dataclasses.replace(new, finetune_lr=0.02))
-    experiment.run(new)
+                loop.run(dataclasses.replace(new, finetune_lr=0.02))
+    loop.run(new)
     assert_same_run(run_dir, late_divergence[1], rounds=[1])  # restarted, not resumed at epoch 1
     # TensorBoard shows the retrained epochs only, not the diverged attempt's.
     assert curve(workdir, "epoch/loss") == curve(late_divergence[1].root, "epoch/loss")

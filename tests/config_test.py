@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tfprune.config import Config
+from tfprune.engine.config import Config
 
 
 def test_defaults_are_valid_and_name_the_workdir_after_the_method():
@@ -58,13 +58,14 @@ def test_rewind_epoch_limits_bind_imp_only():
 
 
 def test_roles_are_declared_on_the_fields_and_derive_the_key_sets():
-    from tfprune import config as config_lib, report
-    from tfprune.rundir import RunDir
+    from tfprune.core.rundir import RunDir
+    from tfprune.engine import config as config_lib
+    from tfprune.report import figures
     roles = {f.name: f.metadata["role"] for f in dataclasses.fields(Config)}
     assert set(roles.values()) <= set(config_lib.ROLES) | {None}
     assert RunDir.FREE_KEYS == config_lib.keys(config_lib.FREE)
     assert RunDir.RETRAIN_KEYS == config_lib.keys(config_lib.RETRAIN)
-    assert set(report.NOT_GROUPED) == {"seed"} | set(RunDir.FREE_KEYS)
+    assert set(figures.NOT_GROUPED) == {"seed"} | set(RunDir.FREE_KEYS)
     assert {"workdir", "rounds", "data_dir", "strategy"} <= set(RunDir.FREE_KEYS)
     assert {"lr", "momentum", "weight_decay"} <= set(RunDir.RETRAIN_KEYS)
     assert not {"method", "model", "prune_fraction", "pruning"} & (
@@ -72,20 +73,22 @@ def test_roles_are_declared_on_the_fields_and_derive_the_key_sets():
 
 
 def test_defaults_are_the_registries_defaults():
-    from tfprune import backend
     from tfprune.datasets import registry as datasets
+    from tfprune.masking import kerases
     from tfprune.pruning import registry as pruning
     config = Config()
     assert (config.dataset, config.pruning, config.keras) == (
-        datasets.DEFAULT, pruning.DEFAULT, backend.KERAS2)
+        datasets.DEFAULT, pruning.DEFAULT, kerases.KERAS2)
 
 
 def test_help_lists_every_flag_once_under_its_topic():
     from absl import flags
-    from tfprune import cli, config as config_lib
+
+    from tfprune.engine import config as config_lib
+    from tfprune.engine import config_flags
     values = flags.FlagValues()
-    cli.define_flags(flag_values=values)
-    text = cli.grouped_help(flag_values=values)
+    config_flags.define_flags(flag_values=values)
+    text = config_flags.grouped_help(flag_values=values)
     for topic in config_lib.TOPICS:
         assert f"\n{topic}:\n" in "\n" + text
     for field in dataclasses.fields(Config):

@@ -1,10 +1,10 @@
 """The named configurations: valid, documented, and their smoke versions run end to end."""
+import fake_data
 import pytest
 
-from tfprune import experiment
-from tfprune.config import Config
 from tfprune.configs import registry
-import fake_data
+from tfprune.engine import loop
+from tfprune.engine.config import Config
 
 DATASETS = {"cifar10", "cifar100"}
 
@@ -45,5 +45,5 @@ def test_smoke_version_runs_in_seconds(name, data_dir, tmp_path):
     values = registry.get(name, smoke=True)
     assert values["rounds"] == 1 and values["epochs"] == 1
     config = Config(**values, data_dir=str(data_dir), download=False, workdir=str(tmp_path))
-    results = experiment.run(config)
+    results = loop.run(config)
     assert [round(m["density"], 3) for m in results] == [1.0, 0.8]

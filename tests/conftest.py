@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from tfprune import experiment
-from tfprune.config import Config
+from tfprune.engine import loop
+from tfprune.engine.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the project's root, a str
 
@@ -42,6 +42,6 @@ def tiny_runs(tmp_path_factory):
     folder, trained once for every test file that reads them (none may change them)."""
     root = tmp_path_factory.mktemp("tiny_runs")
     for method in ("lrr", "imp", "ft"):
-        experiment.run(Config(**tiny_config(method=method, workdir=str(root / method),
+        loop.run(Config(**tiny_config(method=method, workdir=str(root / method),
                                             **TINY_RUNS)))
     return root

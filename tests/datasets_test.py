@@ -2,12 +2,12 @@
 import os
 import time
 
+import fake_data
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
 from tfprune.datasets import mnist1d, registry, tfds_image, tiny_imagenet
-import fake_data
 
 tfds.disable_progress_bar()
 

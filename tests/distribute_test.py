@@ -7,33 +7,37 @@ import numpy as np
 import pytest
 
 import tfprune
-from tfprune import callbacks as cb
-from tfprune import distribute, experiment, masking
-from tfprune.backend import keras as _keras, tf
+from tfprune.engine import distribute, loop
+from tfprune.masking import masked_model
+from tfprune.masking.kerases import keras as _keras
+from tfprune.masking.kerases import tf
+from tfprune.training import callbacks as cb
 
 keras = _keras("2")
-from tfprune.config import Config
-from tfprune.rundir import RunDir
 from compare import ALL_REDUCE, assert_same_run
-from conftest import tiny_config
 from tiny import compiled, data
+
+from conftest import tiny_config
+from tfprune.core.rundir import RunDir
+from tfprune.engine.config import Config
 
 # Runs one config in a fresh process (logical devices must be set before TF starts) and
 # reports the metrics and whether every replica holds the same kernels and masks.
 WORKER = """
 import json, sys
 import numpy as np
-from tfprune import experiment, masking
-from tfprune.config import Config
+from tfprune.engine import loop
+from tfprune.masking import masked_model
+from tfprune.engine.config import Config
 captured = {}
-original = experiment.build_model
+original = loop.build_model
 def build_model(*args, **kwargs):
     captured["model"] = original(*args, **kwargs)
     return captured["model"]
-experiment.build_model = build_model
-results = experiment.run(Config(**json.loads(sys.argv[1])))
+loop.build_model = build_model
+results = loop.run(Config(**json.loads(sys.argv[1])))
 same = True
-for weight, mask in masking.pruning_vars(captured["model"]).values():
+for weight, mask in masked_model.pruning_vars(captured["model"]).values():
     for variable in (weight, mask):
         replicas = [v.numpy() for v in getattr(variable, "values", [variable])]
         same &= all(np.array_equal(replicas[0], r) for r in replicas[1:])
@@ -62,7 +66,7 @@ def imp_runs(tmp_path_factory):
     (in a new one: logical devices must be set before TensorFlow starts)."""
     root = tmp_path_factory.mktemp("distribute")
     mirrored = run_in_a_new_process(root / "mirrored", strategy="mirrored", cpu_devices=2)
-    experiment.run(Config(**settings(root / "single")))
+    loop.run(Config(**settings(root / "single")))
     return root, mirrored
 
 
@@ -98,8 +102,8 @@ def test_xla_with_a_multi_device_strategy_is_refused():
 def masked_training_keeps_zeros(model):
     mask = tfprune.prune(model, 0.5)
     model.fit(data(), epochs=2, verbose=0, callbacks=[cb.KeepMasks()])
-    kernels = masking.get_kernels(model)
-    assert masking.get_masks(model) == mask
+    kernels = masked_model.get_kernels(model)
+    assert masked_model.get_masks(model) == mask
     return all(np.all(kernels[k][~m] == 0) for k, m in mask.items())
 
 
@@ -113,9 +117,9 @@ def test_xla_training_keeps_pruned_weights_exactly_zero():
 @pytest.mark.slow
 def test_mixed_precision_run_keeps_float32_masks_and_exact_zeros(tmp_path):
     config = Config(**tiny_config(mixed_precision=True, workdir=str(tmp_path)))
-    results = experiment.run(config)
+    results = loop.run(config)
     assert keras.mixed_precision.global_policy().name == "float32"  # the process's is restored
-    model = experiment.build_model(config, experiment.load_data(config, 0))
+    model = loop.build_model(config, loop.load_data(config, 0))
     assert model.get_layer("mask_wrapper_fc1").layer.compute_dtype == "bfloat16"
     assert model.layers[-1].compute_dtype == "float32"  # float32 logits
     run_dir = RunDir(tmp_path)

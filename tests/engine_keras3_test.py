@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 
 import tfprune
-from tfprune import backend, experiment, masking
-from tfprune.config import Config
-from tfprune.datasets import registry as datasets
-from tfprune.models import registry as models
-from tfprune.rundir import RunDir
 from conftest import TINY_RUNS, tiny_config
+from tfprune.core.rundir import RunDir
+from tfprune.datasets import registry as datasets
+from tfprune.engine import loop
+from tfprune.engine.config import Config
+from tfprune.masking import kerases, masked_model
+from tfprune.models import registry as models
 
 TINY = tiny_config(**TINY_RUNS)
 
@@ -17,7 +18,7 @@ TINY = tiny_config(**TINY_RUNS)
 @pytest.mark.parametrize("method", ["lrr", "imp"])
 @pytest.mark.slow
 def test_a_keras3_run_keeps_the_invariants_and_the_run_directory(tmp_path, method, tiny_runs):
-    results = experiment.run(Config(**TINY, method=method, keras="3", workdir=str(tmp_path)))
+    results = loop.run(Config(**TINY, method=method, keras="3", workdir=str(tmp_path)))
     run_dir, default = RunDir(tmp_path), RunDir(tiny_runs / method)
     assert [m["density"] for m in results] == pytest.approx([1, 0.8, 0.64], abs=1e-4)
     for r in (1, 2):
@@ -26,7 +27,7 @@ def test_a_keras3_run_keeps_the_invariants_and_the_run_directory(tmp_path, metho
         assert all(not np.any(kernels[k][~mask[k]]) for k in kernels)
         assert set(mask) == set(default.mask(r))  # same paths as a tf_keras run's
     assert results[-1]["test_accuracy"] > 0.3
-    again = experiment.run(Config(**TINY, method=method, keras="3", workdir=str(tmp_path)))
+    again = loop.run(Config(**TINY, method=method, keras="3", workdir=str(tmp_path)))
     assert again == results  # complete: nothing trained again
 
 
@@ -48,14 +49,14 @@ def own_data(batch_size, seed=0, **_):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(64, 40, 1)).astype("float32")
     y = (x[:, :20, 0].sum(axis=1) > 0).astype("int64")
-    tf = backend.tf
+    tf = kerases.tf
     train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(64, seed=seed).batch(batch_size)
     test = tf.data.Dataset.from_tensor_slices((x[:32], y[:32])).batch(batch_size)
     return tfprune.Data(train, test, num_classes=2, input_shape=(40, 1), train_size=64,
                         test_size=32)
 
 
-@pytest.mark.parametrize("flavour", backend.FLAVOURS)
+@pytest.mark.parametrize("flavour", kerases.FLAVOURS)
 @pytest.mark.slow
 def test_run_takes_a_users_model_and_data(tmp_path, flavour, monkeypatch):
     for registry in (models, datasets):  # registered for this test only
@@ -72,22 +73,22 @@ def test_run_takes_a_users_model_and_data(tmp_path, flavour, monkeypatch):
 
 
 def test_a_saved_tf_keras_model_reloads_with_its_masks(tmp_path):
-    k = backend.keras("2")
-    model = masking.wrap(own_model((40, 1), 2, keras=k))
+    k = kerases.keras("2")
+    model = masked_model.wrap(own_model((40, 1), 2, keras=k))
     mask = tfprune.prune(model, 0.5)
     model.save(str(tmp_path / "m.keras"))
     loaded = tfprune.load_model(str(tmp_path / "m.keras"))
-    assert masking.get_masks(loaded) == mask
-    for key, kernel in masking.get_kernels(model).items():
-        np.testing.assert_array_equal(masking.get_kernels(loaded)[key], kernel)
+    assert masked_model.get_masks(loaded) == mask
+    for key, kernel in masked_model.get_kernels(model).items():
+        np.testing.assert_array_equal(masked_model.get_kernels(loaded)[key], kernel)
 
 
 def test_nothing_silent_for_callbacks_and_unwrapped_models(tmp_path):
-    k = backend.keras("3")
+    k = kerases.keras("3")
     model = own_model((40, 1), 2, keras=k)
     with pytest.raises(ValueError, match="call tfprune.wrap\\(model\\) first"):
         tfprune.prune(model)
-    model = masking.wrap(model)
+    model = masked_model.wrap(model)
     model.compile(k.optimizers.SGD(0.01), k.losses.SparseCategoricalCrossentropy(True))
     data = own_data(16)
     with pytest.raises(ValueError, match=r"SaveRewindPoint\(epoch=3\) is past the end of "
@@ -96,7 +97,7 @@ def test_nothing_silent_for_callbacks_and_unwrapped_models(tmp_path):
                   callbacks=[tfprune.SaveRewindPoint(str(tmp_path / "r"), epoch=3)])
     model.fit(data.train, epochs=2, verbose=0,  # no KeepMasks: the constraint holds
               callbacks=[tfprune.SaveRewindPoint(str(tmp_path / "r"), epoch=1)])
-    masking.set_masks(model, masking.get_masks(model))
+    masked_model.set_masks(model, masked_model.get_masks(model))
     with _absl_warning("IMP round starts at epoch 0"):
         model.fit(data.train, epochs=1, verbose=0,
                   callbacks=[tfprune.RewindWeights(str(tmp_path / "r"))])

@@ -8,11 +8,11 @@ import sys
 import time
 
 import pytest
-
-from tfprune import executors, shards, sweep
-from tfprune.rundir import RunDir
 from compare import assert_same_run
+
 from conftest import ROOT, launcher_flags, tiny_config
+from tfprune.core.rundir import RunDir
+from tfprune.grid import executors, shards, sweep
 
 # Deterministic: a run in a Ray worker or a shard equals the serial one bit for bit (compare.py).
 BASE = tiny_config(deterministic=True)

@@ -5,11 +5,13 @@ import os
 import numpy as np
 import pytest
 
-from tfprune import experiment, masking, state
-from tfprune.config import Config
-from tfprune.mask import Mask
-from tfprune.rundir import RunDir
 from conftest import TINY_RUNS, tiny_config
+from tfprune.core.mask import Mask
+from tfprune.core.rundir import RunDir
+from tfprune.engine import loop
+from tfprune.engine.config import Config
+from tfprune.masking import masked_model
+from tfprune.training import state
 
 ROUNDS = TINY_RUNS["rounds"]
 
@@ -84,7 +86,7 @@ def test_a_completed_run_is_not_trained_again(runs):
     _, run_dir = runs["lrr"]
     before = {r: os.path.getmtime(os.path.join(run_dir.round_dir(r), "metrics.json"))
               for r in range(ROUNDS + 1)}
-    again = experiment.run(Config.from_dict(run_dir.read_config()))
+    again = loop.run(Config.from_dict(run_dir.read_config()))
     assert [m["test_loss"] for m in again] == [run_dir.metrics(r)["test_loss"]
                                                for r in range(ROUNDS + 1)]
     assert before == {r: os.path.getmtime(os.path.join(run_dir.round_dir(r), "metrics.json"))
@@ -98,7 +100,7 @@ def test_resume_after_a_lost_round_trains_only_that_round(runs, tmp_path):
     workdir = tmp_path / "imp"
     shutil.copytree(source.root, workdir)
     shutil.rmtree(RunDir(workdir).round_dir(ROUNDS))
-    results = experiment.run(config(workdir, "imp"))
+    results = loop.run(config(workdir, "imp"))
     run_dir = RunDir(workdir)
     assert [m["round"] for m in results] == list(range(ROUNDS + 1))
     assert run_dir.mask(ROUNDS) == source.mask(ROUNDS)
@@ -112,7 +114,7 @@ def test_a_run_can_be_extended_by_more_rounds(runs, tmp_path):
     _, source = runs["lrr"]
     workdir = tmp_path / "lrr"
     shutil.copytree(source.root, workdir)
-    results = experiment.run(config(workdir, "lrr", rounds=ROUNDS + 1))
+    results = loop.run(config(workdir, "lrr", rounds=ROUNDS + 1))
     assert [m["round"] for m in results] == list(range(ROUNDS + 2))
     assert results[ROUNDS]["test_loss"] == source.metrics(ROUNDS)["test_loss"]
     assert RunDir(workdir).read_config()["rounds"] == ROUNDS + 1
@@ -122,13 +124,13 @@ def test_a_run_can_be_extended_by_more_rounds(runs, tmp_path):
 def test_a_workdir_with_another_configuration_is_refused(runs):
     _, run_dir = runs["lrr"]
     with pytest.raises(ValueError, match="epochs: 2 -> 3"):
-        experiment.run(config(run_dir.root, "lrr", epochs=3))
+        loop.run(config(run_dir.root, "lrr", epochs=3))
 
 
 def test_a_foreign_nonempty_folder_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="not a run directory"):
-        experiment.run(config(tmp_path, "lrr"))
+        loop.run(config(tmp_path, "lrr"))
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
 
@@ -139,11 +141,11 @@ def test_each_rounds_mask_and_kernel_files_are_what_its_checkpoint_holds(runs):
     mask and kernels of the model the round's checkpoint (what a resume restores) holds."""
     _, run_dir = runs["lrr"]
     saved = Config.from_dict(run_dir.read_config())
-    model = experiment.build_model(saved, experiment.load_data(saved, 0))
+    model = loop.build_model(saved, loop.load_data(saved, 0))
     for r in range(ROUNDS + 1):
         state.restore_state(model, run_dir.checkpoint_dir(r))
-        mask, kernels = run_dir.mask(r), masking.get_kernels(model)
-        assert isinstance(mask, Mask) and masking.get_masks(model) == mask, r
+        mask, kernels = run_dir.mask(r), masked_model.get_kernels(model)
+        assert isinstance(mask, Mask) and masked_model.get_masks(model) == mask, r
         assert sorted(run_dir.kernels(r)) == sorted(kernels)
         for key, kernel in run_dir.kernels(r).items():
             np.testing.assert_array_equal(kernel, kernels[key], err_msg=f"round {r} {key}")

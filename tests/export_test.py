@@ -8,23 +8,26 @@ import sys
 
 import numpy as np
 import pytest
-
 from snapshots import snapshot
-from tfprune import backend, export, export_plan, experiment, latency, litert
-from tfprune.backend import tf
-from tfprune.config import Config
+
+from tfprune.engine import loop
+from tfprune.engine.config import Config
+from tfprune.export import artifacts, latency, litert
+from tfprune.export import plan as export_plan
+from tfprune.masking import kerases
+from tfprune.masking.kerases import tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPORT_PY = os.path.join(ROOT, "launch", "export.py")
-FAST = export.Options(repeats=2, calibration_examples=256)
+FAST = artifacts.Options(repeats=2, calibration_examples=256)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Two finished runs (tf_keras and Keras 3): convnet on MNIST-1D, densities 1, 0.5, 0.25."""
     root = tmp_path_factory.mktemp("export_runs")
-    for flavour in backend.FLAVOURS:
-        experiment.run(Config(keras=flavour, rounds=2, epochs=2, warmup_epochs=1,
+    for flavour in kerases.FLAVOURS:
+        loop.run(Config(keras=flavour, rounds=2, epochs=2, warmup_epochs=1,
                               rewind_epoch=1, prune_fraction=0.5, download=False,
                               workdir=str(root / f"keras{flavour}")))
     return root
@@ -34,11 +37,11 @@ def runs(tmp_path_factory):
 def exported(runs, tmp_path_factory):
     """Round 1 of each run exported in every format: {flavour: (run, out, export.json)}."""
     out = {}
-    for flavour in backend.FLAVOURS:
+    for flavour in kerases.FLAVOURS:
         run = str(runs / f"keras{flavour}")
         before = snapshot(run)
         folder = tmp_path_factory.mktemp(f"export{flavour}")
-        summary = export.export(export_plan.make_plan(run, str(folder), round=1), FAST)
+        summary = artifacts.export(export_plan.make_plan(run, str(folder), round=1), FAST)
         assert snapshot(run) == before, "the export changed the run directory"
         out[flavour] = (run, folder, summary)
     return out
@@ -46,14 +49,14 @@ def exported(runs, tmp_path_factory):
 
 def _test_inputs(run, rows=256):
     config = Config.from_dict(json.load(open(os.path.join(run, "config.json"))))
-    x = np.concatenate([np.asarray(x) for x, _ in experiment.load_data(config, 1).test])
+    x = np.concatenate([np.asarray(x) for x, _ in loop.load_data(config, 1).test])
     return x[:rows].astype(np.float32)
 
 
 def _reload_and_predict(fmt, path, flavour, x):
     """The artifact's outputs on `x`, loaded with the libraries' own loaders (not tfprune's)."""
     if fmt == "keras":
-        model = backend.keras(flavour).models.load_model(path, compile=False)
+        model = kerases.keras(flavour).models.load_model(path, compile=False)
         return np.asarray(model.predict(x, verbose=0))
     if fmt == "saved_model":
         signature = tf.saved_model.load(path).signatures["serving_default"]
@@ -69,17 +72,17 @@ def _reload_and_predict(fmt, path, flavour, x):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("flavour", backend.FLAVOURS)
+@pytest.mark.parametrize("flavour", kerases.FLAVOURS)
 def test_every_format_reloads_and_predicts_like_the_keras_model(exported, flavour):
     run, out, summary = exported[flavour]
     (record,) = summary["rounds"]
     assert record["round"] == 1 and set(record["artifacts"]) == set(export_plan.FORMATS)
     x = _test_inputs(run)
-    reference = export.load_round(run, 1).model.predict(x, verbose=0)
+    reference = artifacts.load_round(run, 1).model.predict(x, verbose=0)
     scale = np.abs(reference).max()
     for fmt, artifact in record["artifacts"].items():
         path = os.path.join(out, artifact["path"])
-        assert os.path.exists(path) and artifact["bytes"] == export.size_bytes(path)
+        assert os.path.exists(path) and artifact["bytes"] == artifacts.size_bytes(path)
         assert 0 < artifact["gzip_bytes"] < artifact["bytes"], fmt
         predicted = _reload_and_predict(fmt, path, flavour, x)
         if fmt == "tflite_int8":
@@ -88,7 +91,7 @@ def test_every_format_reloads_and_predicts_like_the_keras_model(exported, flavou
             assert np.mean(np.abs(predicted - reference)) < 0.1 * np.mean(np.abs(reference))
         else:
             np.testing.assert_allclose(predicted, reference, atol=1e-4 * scale, err_msg=fmt)
-            assert abs(artifact["accuracy_change_points"]) <= export.TOLERANCE_POINTS
+            assert abs(artifact["accuracy_change_points"]) <= artifacts.TOLERANCE_POINTS
         assert artifact["test_accuracy"] == pytest.approx(
             record["metrics_test_accuracy"] + artifact["accuracy_change_points"] / 100, abs=1e-6)
     sparse = record["artifacts"]["tflite_sparse"]
@@ -96,7 +99,7 @@ def test_every_format_reloads_and_predicts_like_the_keras_model(exported, flavou
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("flavour", backend.FLAVOURS)
+@pytest.mark.parametrize("flavour", kerases.FLAVOURS)
 def test_density_of_every_artifact_is_the_masks(exported, flavour):
     _, _, summary = exported[flavour]
     (record,) = summary["rounds"]
@@ -132,8 +135,8 @@ def test_all_rounds_gzip_size_falls_with_density_and_the_figure(runs, tmp_path):
     before = snapshot(run)
     plan = export_plan.make_plan(run, str(tmp_path / "all"), ("keras", "tflite", "tflite_int8"),
                                  all=True)
-    options = export.Options(interpreter="tensorflow", repeats=2, calibration_examples=256)
-    summary = export.export(plan, options)
+    options = artifacts.Options(interpreter="tensorflow", repeats=2, calibration_examples=256)
+    summary = artifacts.export(plan, options)
     assert snapshot(run) == before
     assert [r["round"] for r in summary["rounds"]] == [0, 1, 2]
     assert summary["interpreter"].startswith("tensorflow ")
@@ -161,7 +164,7 @@ def test_an_unfaithful_float_artifact_fails_the_export_and_writes_nothing(runs, 
     plan = export_plan.make_plan(str(run), str(out), ("tflite",), round=1)
     with pytest.raises(ValueError, match=r"round 1: the tflite model's test accuracy .* differs "
                        r"from metrics.json's .* by 0.50 points .*nothing was written"):
-        export.export(plan, export.Options(repeats=0))
+        artifacts.export(plan, artifacts.Options(repeats=0))
     assert not out.exists()
 
 
@@ -169,12 +172,12 @@ def test_an_unfaithful_float_artifact_fails_the_export_and_writes_nothing(runs, 
 def test_overwrite_replaces_only_the_exports_files(runs, tmp_path):
     run, out = str(runs / "keras3"), tmp_path / "out"
     plan = export_plan.make_plan(run, str(out), ("tflite",), round=2)
-    export.export(plan, export.Options(repeats=0))
+    artifacts.export(plan, artifacts.Options(repeats=0))
     (out / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="already holds round_02/model.tflite .*--overwrite"):
         export_plan.make_plan(run, str(out), ("tflite",), round=2)
     plan = export_plan.make_plan(run, str(out), ("tflite",), round=2, overwrite=True)
-    summary = export.export(plan, export.Options(repeats=0))
+    summary = artifacts.export(plan, artifacts.Options(repeats=0))
     assert (out / "notes.txt").read_text() == "mine"
     assert sorted(os.listdir(out)) == ["export.json", "notes.txt", "round_02"]
     assert "latency_ms" not in summary["rounds"][0]["artifacts"]["tflite"]  # --repeats=0
@@ -261,19 +264,19 @@ def test_gzip_size_falls_with_zeros_and_ignores_dates(tmp_path):
     for density in (1.0, 0.5, 0.1):
         path = tmp_path / f"w{density}.bin"
         path.write_bytes(np.where(rng.random(weights.size) < density, weights, 0).tobytes())
-        sizes.append(export.gzip_bytes(str(path)))
+        sizes.append(artifacts.gzip_bytes(str(path)))
     assert sizes[0] > sizes[1] > sizes[2]
     folder = tmp_path / "folder"
     folder.mkdir()
     (folder / "a").write_bytes(weights.tobytes())
-    first = export.gzip_bytes(str(folder))
+    first = artifacts.gzip_bytes(str(folder))
     os.utime(folder / "a", (0, 12345))
-    assert export.gzip_bytes(str(folder)) == first
-    assert export.size_bytes(str(folder)) == weights.nbytes
+    assert artifacts.gzip_bytes(str(folder)) == first
+    assert artifacts.size_bytes(str(folder)) == weights.nbytes
 
 
 def _dense_model(inputs):
-    keras = backend.keras("3")
+    keras = kerases.keras("3")
     model = keras.Sequential([keras.Input((inputs,)), keras.layers.Dense(4, name="fc")])
     kernel = np.arange(inputs * 4, dtype=np.float32).reshape(inputs, 4) % 3  # a third zeros
     model.get_layer("fc").set_weights([kernel, np.ones(4, np.float32)])
@@ -297,20 +300,20 @@ def test_a_sparse_flatbuffer_that_lost_weights_is_caught_by_its_counts():
     """TF 2.21's converter stores a dense kernel of 6 inputs in 1x4 blocks and drops the
     last 2 inputs; whatever a converter does, the counts tell a faithful flatbuffer."""
     model, kernel = _dense_model(6)
-    reference = export.weight_counts([kernel])
+    reference = artifacts.weight_counts([kernel])
     x = np.random.default_rng(0).normal(size=(3, 6)).astype(np.float32)
     flatbuffer = litert.convert(model, (6,), litert.SPARSE)
     counts = litert.weight_counts(flatbuffer)
     artifact = {"format": "tflite_sparse", "accuracy_change_points": 0.0, **counts}
     runner = litert.Runner(flatbuffer, batch_size=3, which="tensorflow")
     if np.allclose(runner(x), x @ kernel + 1, atol=1e-5):
-        assert export.unfaithful(artifact, 0.9, reference) is None
+        assert artifacts.unfaithful(artifact, 0.9, reference) is None
     else:
-        assert "nonzero weights" in export.unfaithful(artifact, 0.9, reference)
+        assert "nonzero weights" in artifacts.unfaithful(artifact, 0.9, reference)
 
 
 def test_a_model_the_converter_cannot_take_is_one_line():
-    keras = backend.keras("2")
+    keras = kerases.keras("2")
     inputs = keras.Input((4,))
     outputs = keras.layers.Lambda(lambda x: tf.numpy_function(np.sin, [x], tf.float32))(inputs)
     with pytest.raises(ValueError, match=r"^the LiteRT converter failed \(float\): .*PyFunc") as e:

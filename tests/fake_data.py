@@ -3,8 +3,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from tfprune.backend import tf
 from tfprune.datasets import tfds_image
+from tfprune.masking.kerases import tf
 
 
 def fake_split(features, n, rng, mean, std, low=0):

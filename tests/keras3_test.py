@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import tfprune
-from tfprune import backend, masking
 from conftest import ROOT
+from tfprune.masking import kerases, masked_model
 
-K2, K3 = backend.keras("2"), backend.keras("3")
+K2, K3 = kerases.keras("2"), kerases.keras("3")
 # The two paths order a step's float operations differently (mask before the forward pass or
 # after the update; each Keras's weight decay), so the kernels may differ by rounding. Seen on
 # 2-core AMD EPYC: 0 (bit-identical), after 12 steps that move kernels by up to 0.17. A real
@@ -42,7 +42,7 @@ def compiled(k, model, epochs=3, steps=4):
 
 
 def pruned_zero(model):
-    kernels, mask = masking.get_kernels(model), masking.get_masks(model)
+    kernels, mask = masked_model.get_kernels(model), masked_model.get_masks(model)
     return all(not np.any(kernels[k][~mask[k]]) for k in kernels)
 
 
@@ -50,26 +50,26 @@ def test_surviving_weights_equal_the_tfmot_path():
     """Same initial weights, mask, data and schedule: a constraint after every update and
     tfmot's mask before every forward pass train the same surviving weights."""
     K2.utils.set_random_seed(0)
-    ours, plain = masking.wrap(small(K3)), small(K2)
-    theirs = masking.wrap(plain)
-    for key, (weight, _) in masking.pruning_vars(theirs).items():
-        masking.pruning_vars(ours)[key][0].assign(weight.numpy())
+    ours, plain = masked_model.wrap(small(K3)), small(K2)
+    theirs = masked_model.wrap(plain)
+    for key, (weight, _) in masked_model.pruning_vars(theirs).items():
+        masked_model.pruning_vars(ours)[key][0].assign(weight.numpy())
     for a, b in zip(small_layers(ours), small_layers(plain)):
         a.bias.assign(b.bias.numpy())
-    initial = masking.get_kernels(theirs)
+    initial = masked_model.get_kernels(theirs)
     mask = tfprune.prune(theirs, 0.5)
-    masking.set_masks(ours, mask)
+    masked_model.set_masks(ours, mask)
     x, y = data()
     for k, model in ((K3, ours), (K2, theirs)):
         compiled(k, model).fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0,
                                callbacks=[tfprune.KeepMasks()])
-    a, b = masking.get_kernels(ours), masking.get_kernels(theirs)
+    a, b = masked_model.get_kernels(ours), masked_model.get_kernels(theirs)
     assert set(a) == {"conv/kernel", "fc1/kernel", "fc/kernel"} == set(b)
     for key in a:
         assert not np.array_equal(a[key], initial[key] * mask[key])  # it trained
         np.testing.assert_allclose(a[key], b[key], rtol=0, atol=DRIFT)
         assert not np.any(a[key][~mask[key]])
-    assert masking.get_masks(ours) == mask
+    assert masked_model.get_masks(ours) == mask
 
 
 def small_layers(model):
@@ -78,7 +78,7 @@ def small_layers(model):
 
 def test_the_callbacks_run_a_keras3_lrr_and_imp_round(tmp_path):
     K3.utils.set_random_seed(0)
-    model = compiled(K3, masking.wrap(small(K3)))
+    model = compiled(K3, masked_model.wrap(small(K3)))
     x, y = data()
     flips = tfprune.SignFlips()
     model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[
@@ -99,55 +99,55 @@ def test_the_callbacks_run_a_keras3_lrr_and_imp_round(tmp_path):
         tfprune.FixSigns(), tfprune.KeepMasks()])  # IMP with fixed signs
     for key, kernel in seen.items():  # rewound: the rewind point's surviving weights
         np.testing.assert_array_equal(kernel, rewind[key] * second[key])
-    assert pruned_zero(model) and masking.get_masks(model) == second
-    after = masking.get_kernels(model)
+    assert pruned_zero(model) and masked_model.get_masks(model) == second
+    after = masked_model.get_kernels(model)
     for key in after:
         kept = second[key]
         assert np.all(np.sign(after[key][kept]) * np.sign(rewind[key][kept]) >= 0)
 
 
-class LearningRateProbe(tfprune.callbacks.Callback):
+class LearningRateProbe(tfprune.training.callbacks.Callback):
     def __init__(self, out):
         super().__init__()
         self.out = out
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.out.append(tfprune.callbacks.current_lr(self.model.optimizer))
+        self.out.append(tfprune.training.callbacks.current_lr(self.model.optimizer))
 
 
-class KernelProbe(tfprune.callbacks.Callback):
+class KernelProbe(tfprune.training.callbacks.Callback):
     def __init__(self, out):
         super().__init__()
         self.out = out
 
     def on_train_begin(self, logs=None):
-        self.out.update(masking.get_kernels(self.model))
+        self.out.update(masked_model.get_kernels(self.model))
 
 
 def test_a_saved_keras3_model_reloads_with_its_masks(tmp_path):
     K3.utils.set_random_seed(0)
-    model = compiled(K3, masking.wrap(small(K3), ignore=["fc"]))
+    model = compiled(K3, masked_model.wrap(small(K3), ignore=["fc"]))
     mask = tfprune.prune(model, 0.5)
     x, y = data()
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     path = str(tmp_path / "sparse.keras")
     model.save(path)
     loaded = tfprune.load_model(path)
-    assert masking.get_masks(loaded) == mask and set(mask) == {"conv/kernel", "fc1/kernel"}
-    for key, kernel in masking.get_kernels(model).items():
-        np.testing.assert_array_equal(masking.get_kernels(loaded)[key], kernel)
+    assert masked_model.get_masks(loaded) == mask and set(mask) == {"conv/kernel", "fc1/kernel"}
+    for key, kernel in masked_model.get_kernels(model).items():
+        np.testing.assert_array_equal(masked_model.get_kernels(loaded)[key], kernel)
     rows = {row[0]: row[3] for row in tfprune.weight_table(loaded)[0]}
     assert rows["fc/kernel"] == "dense: ignored (ignore=)"
     loaded.fit(x, y, batch_size=8, epochs=1, verbose=0)  # the masks hold in further training
     assert pruned_zero(loaded)
     plain = K3.saving.load_model(path)  # without tfprune's masks: a plain sparse model
     np.testing.assert_array_equal(plain.get_layer("fc1").kernel.numpy(),
-                                  masking.get_kernels(model)["fc1/kernel"])
+                                  masked_model.get_kernels(model)["fc1/kernel"])
 
 
 def test_strip_leaves_plain_sparse_layers():
     K3.utils.set_random_seed(0)
-    model = masking.wrap(small(K3))
+    model = masked_model.wrap(small(K3))
     mask = tfprune.prune(model, 0.5)
     stripped = tfprune.strip(model)
     assert all(layer.kernel.constraint is None for layer in small_layers(stripped))
@@ -162,8 +162,8 @@ def test_importing_tfprune_leaves_tf_keras_as_the_environment_made_it():
     code = ("import os, tfprune, tensorflow as tf\n"
             "from tfprune import backend, masking\n"
             "assert tf.keras.version().startswith('3'), tf.keras.version()\n"
-            "k = backend.keras('2')\n"
-            "masking.wrap(k.Sequential([k.Input((3,)), k.layers.Dense(2)]))  # imports tfmot\n"
+            "k = kerases.keras('2')\n"
+            "masked_model.wrap(k.Sequential([k.Input((3,)), k.layers.Dense(2)]))  # imports tfmot\n"
             "assert tf.keras.version().startswith('3'), tf.keras.version()\n"
             "assert 'TF_USE_LEGACY_KERAS' not in os.environ\n"
             "import keras; assert keras.__version__.startswith('3')\n")
@@ -175,12 +175,12 @@ def test_importing_tfprune_leaves_tf_keras_as_the_environment_made_it():
 
 BACKEND_SCRIPT = """
 import numpy as np, keras, tfprune
-from tfprune import masking
+from tfprune.masking import masked_model
 assert keras.backend.backend() == "{backend}"
 keras.utils.set_random_seed(0)
 inputs = keras.Input((8,))
 x = keras.layers.Dense(16, activation="relu", name="fc1")(inputs)
-model = masking.wrap(keras.Model(inputs, keras.layers.Dense(3, name="fc")(x)))
+model = masked_model.wrap(keras.Model(inputs, keras.layers.Dense(3, name="fc")(x)))
 schedule = tfprune.RoundSchedule(0.1, steps_per_epoch=4, epochs=2, warmup_epochs=1)
 model.compile(keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=1e-2),
               keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -193,7 +193,7 @@ for r in range(1, 3):  # a new mask each round: the compiled step must see it
     masks.append(tfprune.prune(model, 0.2))
     model.fit(x, y, batch_size=8, epochs=2, initial_epoch=1, verbose=0,
               callbacks=[tfprune.RewindWeights("{rewind}"), tfprune.KeepMasks()])
-    kernels, mask = masking.get_kernels(model), masking.get_masks(model)
+    kernels, mask = masked_model.get_kernels(model), masked_model.get_masks(model)
     assert all(not np.any(kernels[k][~mask[k]]) for k in kernels), r
     assert mask == masks[-1] and abs(mask.density - 0.8 ** r) < 5e-3, mask.density
 assert masks[1].is_subset_of(masks[0])

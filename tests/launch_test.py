@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from tfprune import cli
-from tfprune.config import Config
 from conftest import ROOT
+from tfprune.engine import config_flags
+from tfprune.engine.config import Config
 
 TRAIN = os.path.join(ROOT, "launch", "train.py")
 
@@ -47,9 +47,9 @@ def test_bad_input_fails_the_process_with_the_line_on_stderr_and_writes_nothing(
 def parse(*args):
     from absl import flags
     values = flags.FlagValues()
-    cli.define_flags(flag_values=values)
+    config_flags.define_flags(flag_values=values)
     values(["train", *args])
-    return cli.config_from_flags(flag_values=values)
+    return config_flags.config_from_flags(flag_values=values)
 
 
 def test_flags_round_trip_to_the_default_config():

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tfprune import logs
+from tfprune.core import logs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,8 +49,8 @@ def test_verbosity_is_read_before_flags_are_parsed(argv, level):
 def test_setup_hides_library_info_and_keeps_ours_and_warnings():
     records = [logging.LogRecord("absl", level, path, 1, "m", (), None) for level, path in [
         (logging.INFO, "/x/site-packages/tensorflow/python/checkpoint/functional_saver.py"),
-        (logging.INFO, "/x/site-packages/tfprune/experiment.py"),
-        (logging.INFO, "/work/tfprune/experiment.py"),
+        (logging.INFO, "/x/site-packages/tfprune/engine/loop.py"),
+        (logging.INFO, "/work/tfprune/engine/loop.py"),
         (logging.WARNING, "/x/dist-packages/tf_keras/engine.py")]]
     assert [logs._own_info(r) for r in records] == [False, True, True, True]
 

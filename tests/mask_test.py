@@ -1,11 +1,11 @@
-"""Tests for tfprune.mask.Mask."""
+"""Tests for tfprune.core.mask.Mask."""
 import os
 import zipfile
 
 import numpy as np
 import pytest
 
-from tfprune.mask import Mask
+from tfprune.core.mask import Mask
 
 
 def _mask():

@@ -3,34 +3,36 @@ import numpy as np
 import pytest
 
 import tfprune
-from tfprune import callbacks as cb
-from tfprune import masking
-from tfprune.backend import keras as _keras
+from tfprune.masking import masked_model
+from tfprune.masking.kerases import keras as _keras
+from tfprune.training import callbacks as cb
 
 keras = _keras("2")
-from tfprune.mask import Mask
 from tiny import STEPS, Probe, compiled, data, tiny_model, values
 
+from tfprune.core.mask import Mask
+
+
 def test_wrap_names_every_conv_and_dense_kernel():
-    model = masking.wrap(tiny_model())
-    assert list(masking.get_kernels(model)) == ["conv/kernel", "fc/kernel"]
-    assert masking.get_masks(model).density == 1.0
+    model = masked_model.wrap(tiny_model())
+    assert list(masked_model.get_kernels(model)) == ["conv/kernel", "fc/kernel"]
+    assert masked_model.get_masks(model).density == 1.0
 
 
 def test_wrap_can_ignore_layers_and_rejects_unknown_ones():
-    model = masking.wrap(tiny_model(), ignore=["fc"])
-    assert list(masking.get_kernels(model)) == ["conv/kernel"]
+    model = masked_model.wrap(tiny_model(), ignore=["fc"])
+    assert list(masked_model.get_kernels(model)) == ["conv/kernel"]
     with pytest.raises(ValueError, match="not in the model"):
-        masking.wrap(tiny_model(), ignore=["nope"])
+        masked_model.wrap(tiny_model(), ignore=["nope"])
 
 
 def test_pruned_weights_exactly_zero_after_training_with_momentum_and_weight_decay():
     model = compiled(weight_decay=1e-2)
     mask = tfprune.prune(model, fraction=0.5)
-    before = masking.get_kernels(model)
+    before = masked_model.get_kernels(model)
     model.fit(data(), epochs=3, verbose=0, callbacks=[cb.KeepMasks()])
-    after = masking.get_kernels(model)
-    assert masking.get_masks(model) == mask
+    after = masked_model.get_kernels(model)
+    assert masked_model.get_masks(model) == mask
     for key, m in mask.items():
         assert np.all(after[key][~m] == 0.0), key
         assert not np.allclose(after[key][m], before[key][m]), "kept weights should train"
@@ -38,8 +40,8 @@ def test_pruned_weights_exactly_zero_after_training_with_momentum_and_weight_dec
 
 def test_prune_removes_a_fifth_of_the_survivors_each_round_nested():
     model = compiled()
-    total = masking.get_masks(model).num_weights
-    previous = masking.get_masks(model)
+    total = masked_model.get_masks(model).num_weights
+    previous = masked_model.get_masks(model)
     for r in range(1, 6):
         mask = tfprune.prune(model, 0.2)
         assert mask.is_subset_of(previous)
@@ -77,11 +79,11 @@ def test_rewind_weights_restores_the_rewind_point_under_the_new_mask(tmp_path):
     mask = tfprune.prune(model, fraction=0.5)
     bn_stats = values(cb.bn_statistics(model))
     probe = Probe(lambda m: (values(m.trainable_variables), int(m.optimizer.iterations),
-                             values(cb.bn_statistics(m)), masking.get_masks(m)))
+                             values(cb.bn_statistics(m)), masked_model.get_masks(m)))
     model.fit(data(), epochs=3, initial_epoch=1, verbose=0,
               callbacks=[cb.RewindWeights(prefix), probe, cb.KeepMasks()])
     weights, step, stats, masks_then = probe.value
-    kernels = {id(w): k for k, (w, _) in masking.pruning_vars(model).items()}
+    kernels = {id(w): k for k, (w, _) in masked_model.pruning_vars(model).items()}
     for variable, value, expected in zip(model.trainable_variables, weights, at_rewind["weights"]):
         key = kernels.get(id(variable))
         if key is not None:
@@ -121,4 +123,4 @@ def test_strip_exports_plain_layers_with_the_same_predictions():
 def test_set_masks_rejects_a_mask_of_another_model():
     model = compiled()
     with pytest.raises(ValueError, match="incompatible"):
-        masking.set_masks(model, Mask({"other/kernel": np.ones(3)}))
+        masked_model.set_masks(model, Mask({"other/kernel": np.ones(3)}))

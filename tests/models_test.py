@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from tfprune.backend import keras as _keras, tfmot as _tfmot
+from tfprune.masking.kerases import keras as _keras
+from tfprune.masking.kerases import tfmot as _tfmot
 
 keras, tfmot = _keras("2"), _tfmot()
 from tfprune.models import registry

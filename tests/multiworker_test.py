@@ -10,13 +10,14 @@ import subprocess
 import sys
 
 import pytest
-
-from tfprune import distribute, experiment, files
-from tfprune.config import Config
-from tfprune.mask import Mask
-from tfprune.rundir import RunDir, WorkerRunDir
 from compare import ALL_REDUCE, assert_same_run
+
 from conftest import ROOT, launcher_flags, tiny_config
+from tfprune.core import files
+from tfprune.core.mask import Mask
+from tfprune.core.rundir import RunDir, WorkerRunDir
+from tfprune.engine import distribute, loop
+from tfprune.engine.config import Config
 
 SETTINGS = tiny_config(rounds=2, epochs=3, warmup_epochs=1, rewind_epoch=1)
 FLAGS = launcher_flags(SETTINGS) + ["--strategy=multiworker"]
@@ -113,7 +114,7 @@ def killed_and_restarted(cluster, tmp_path_factory):
 def one_process(tmp_path_factory):
     """The same IMP run in this process on one device (strategy default)."""
     workdir = tmp_path_factory.mktemp("one_process") / "imp"
-    experiment.run(Config(**SETTINGS, method="imp", workdir=str(workdir)))
+    loop.run(Config(**SETTINGS, method="imp", workdir=str(workdir)))
     return RunDir(workdir)
 
 

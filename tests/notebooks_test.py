@@ -2,11 +2,11 @@
 import glob
 import os
 
+import fake_data
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-import fake_data
 from conftest import ROOT
 
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))

@@ -16,8 +16,8 @@ def _loads_tensorflow(code):
 
 
 def test_numpy_only_tools_do_not_load_tensorflow():
-    assert not _loads_tensorflow("import tfprune, tfprune.files, tfprune.mask, tfprune.report, "
-                                 "tfprune.config, tfprune.rundir, tfprune.theory.single_neuron")
+    assert not _loads_tensorflow("import tfprune, tfprune.core.files, tfprune.core.mask, tfprune.report.figures, "
+                                 "tfprune.engine.config, tfprune.core.rundir, tfprune.theory.single_neuron")
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tfprune.mask import Mask
+from tfprune.core.mask import Mask
 from tfprune.pruning import common, random_balanced, random_erk, registry
 
 ALL = registry.names()

@@ -11,15 +11,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from tfprune import report
 from conftest import ROOT
+from tfprune.report import figures
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.slow
 def test_report_draws_every_figure_and_the_summary(tiny_runs, tmp_path):
-    written = report.write([str(tiny_runs / "lrr"), str(tiny_runs / "imp")], str(tmp_path))
+    written = figures.write([str(tiny_runs / "lrr"), str(tiny_runs / "imp")], str(tmp_path))
     names = sorted(os.path.basename(p) for p in written)
     assert names == ["accuracy_vs_density.png", "layer_density.png", "mask_overlap.png",
                      "sign_flips.png", "summary.md"]
@@ -41,7 +41,7 @@ def test_the_launcher_refuses_a_folder_that_is_not_a_run(tmp_path):
 
 def test_load_run_refuses_a_missing_folder(tmp_path):
     with pytest.raises(ValueError, match="is not a run directory"):
-        report.load_run(str(tmp_path / "nope"))
+        figures.load_run(str(tmp_path / "nope"))
 
 
 def copy_run(source, dest, **changes):
@@ -91,11 +91,11 @@ def test_groups_runs_by_configuration_except_seed(tiny_runs, tmp_path):
     seed1 = copy_run(tiny_runs / "lrr", tmp_path / "lrr_seed1", seed=1)
     other_lr = copy_run(tiny_runs / "lrr", tmp_path / "lrr_lr", lr=0.05)
     shift_accuracy(seed1, 0.02)
-    groups = report.group_runs([lrr, seed1, imp, other_lr])
+    groups = figures.group_runs([lrr, seed1, imp, other_lr])
     assert groups == {"lrr lr=0.1": [lrr, seed1], "imp lr=0.1": [imp], "lrr lr=0.05": [other_lr]}
     # The seeds' line is their mean, with their standard deviation.
-    _, rows = report.accuracy_vs_density({"lrr": [lrr, seed1]}, str(tmp_path / "a.png"))
-    _, alone = report.accuracy_vs_density({"lrr": [lrr]}, str(tmp_path / "b.png"))
+    _, rows = figures.accuracy_vs_density({"lrr": [lrr, seed1]}, str(tmp_path / "a.png"))
+    _, alone = figures.accuracy_vs_density({"lrr": [lrr]}, str(tmp_path / "b.png"))
     assert len(rows) == len(alone) == 3
     for (_, _, _, mean, std), (_, _, _, first, _) in zip(rows, alone):
         assert mean == pytest.approx(first + 1) and std == pytest.approx(1)
@@ -103,8 +103,8 @@ def test_groups_runs_by_configuration_except_seed(tiny_runs, tmp_path):
 
 @pytest.mark.slow
 def test_the_density_axis_labels_the_rounds_densities_in_plain_numbers(tiny_runs):
-    groups = report.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
-    fig, _, _ = report.FIGURES["accuracy_vs_density"](groups)
+    groups = figures.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
+    fig, _, _ = figures.FIGURES["accuracy_vs_density"](groups)
     fig.canvas.draw()
     ax = fig.axes[0]
     assert texts(ax.get_xticklabels()) == ["1", "0.8", "0.64"]  # rounds 0, 1, 2
@@ -116,7 +116,7 @@ def test_the_density_axis_labels_the_rounds_densities_in_plain_numbers(tiny_runs
 def test_many_rounds_get_thinned_density_labels_that_do_not_overlap(tmp_path):
     densities = [0.8 ** r for r in range(31)]
     groups = {"lrr": [fake_run(tmp_path / "lrr", densities)]}
-    fig, _, _ = report.FIGURES["accuracy_vs_density"](groups)
+    fig, _, _ = figures.FIGURES["accuracy_vs_density"](groups)
     fig.canvas.draw()
     labels = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
     assert 4 <= len(labels) <= 8
@@ -129,8 +129,8 @@ def test_many_rounds_get_thinned_density_labels_that_do_not_overlap(tmp_path):
 
 @pytest.mark.slow
 def test_layer_density_has_plain_log_labels_and_integer_rounds(tiny_runs):
-    groups = report.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
-    fig, _, _ = report.FIGURES["layer_density"](groups)
+    groups = figures.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
+    fig, _, _ = figures.FIGURES["layer_density"](groups)
     fig.canvas.draw()
     for ax in fig.axes:
         major = texts(ax.get_yticklabels())
@@ -143,10 +143,10 @@ def test_layer_density_has_plain_log_labels_and_integer_rounds(tiny_runs):
 
 @pytest.mark.slow
 def test_every_figure_has_a_title_and_round_axes_have_integer_ticks(tiny_runs):
-    groups = report.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
+    groups = figures.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
     words = {"accuracy_vs_density": "accuracy", "sign_flips": "Sign flips",
              "layer_density": "layer", "mask_overlap": "overlap"}
-    for name, draw in report.FIGURES.items():
+    for name, draw in figures.FIGURES.items():
         fig, _, _ = draw(groups)
         fig.canvas.draw()
         titles = " ".join([fig.get_suptitle()] + [ax.get_title() for ax in fig.axes])
@@ -160,7 +160,7 @@ def test_every_figure_has_a_title_and_round_axes_have_integer_ticks(tiny_runs):
 @pytest.mark.slow
 def test_the_summary_and_the_log_say_why_mask_overlap_is_not_drawn(tiny_runs, tmp_path, caplog):
     seed1 = copy_run(tiny_runs / "lrr", tmp_path / "lrr_seed1", seed=1)
-    written = report.write([str(tiny_runs / "lrr"), seed1], str(tmp_path / "out"))
+    written = figures.write([str(tiny_runs / "lrr"), seed1], str(tmp_path / "out"))
     assert "mask_overlap.png" not in " ".join(written)
     summary = (tmp_path / "out" / "summary.md").read_text()
     reason = summary.split("## mask_overlap\n\n", 1)[1]
@@ -175,5 +175,5 @@ def test_mask_overlap_leaves_out_runs_whose_masks_differ_in_layers(tmp_path):
     for name in groups:
         for r in (0, 1) if name == "a" else (0,):
             np.savez(tmp_path / name / f"round_{r:02d}" / "mask.npz", **{name: np.ones(3, bool)})
-    with pytest.raises(report.Skipped, match="no two groups have masks of the same layers"):
-        report.FIGURES["mask_overlap"](groups)
+    with pytest.raises(figures.Skipped, match="no two groups have masks of the same layers"):
+        figures.FIGURES["mask_overlap"](groups)

@@ -8,14 +8,14 @@ import sys
 import time
 
 import pytest
-
-from tfprune import experiment
-from tfprune.backend import keras as _keras
-from tfprune.config import Config
-from tfprune.rundir import RunDir
 from compare import assert_same_run
-from conftest import ROOT, launcher_flags, tiny_config
 from snapshots import curve
+
+from conftest import ROOT, launcher_flags, tiny_config
+from tfprune.core.rundir import RunDir
+from tfprune.engine import loop
+from tfprune.engine.config import Config
+from tfprune.masking.kerases import keras as _keras
 
 keras = _keras("2")
 SETTINGS = tiny_config(method="imp", rounds=2, epochs=3, warmup_epochs=1, rewind_epoch=1,
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow  # every test trains whole runs, most in a launche
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("reference") / "run"
-    experiment.run(Config(**SETTINGS, workdir=str(workdir)))
+    loop.run(Config(**SETTINGS, workdir=str(workdir)))
     return RunDir(workdir)
 
 
@@ -63,7 +63,7 @@ def test_killed_at_a_named_stage_resumes_to_the_uninterrupted_result(stage, ever
     assert killed.wait(timeout=300) == -signal.SIGKILL, killed.stderr.read()[-2000:]
     r, epoch = saved
     assert (RunDir(workdir).progress(r) or {}).get("epoch") == epoch
-    experiment.run(Config(**SETTINGS, workdir=str(workdir), checkpoint_every=every))
+    loop.run(Config(**SETTINGS, workdir=str(workdir), checkpoint_every=every))
     assert_same_result(RunDir(workdir), reference)
 
 
@@ -76,7 +76,7 @@ def test_killed_at_a_random_moment_resumes_to_the_uninterrupted_result(reference
     time.sleep(0.7)  # somewhere inside round 1
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
-    experiment.run(Config(**SETTINGS, workdir=str(workdir)))
+    loop.run(Config(**SETTINGS, workdir=str(workdir)))
     assert_same_result(RunDir(workdir), reference)
 
 
@@ -91,7 +91,7 @@ def test_deterministic_turns_op_determinism_on_for_the_run_only(tmp_path):
             seen.append(tf_config.is_op_determinism_enabled())
 
     assert not tf_config.is_op_determinism_enabled()
-    experiment.run(Config(**(SETTINGS | {"rounds": 0, "epochs": 1, "rewind_epoch": 0,
+    loop.run(Config(**(SETTINGS | {"rounds": 0, "epochs": 1, "rewind_epoch": 0,
                                          "warmup_epochs": 0}), workdir=str(tmp_path)),
                    callbacks=[Probe()])
     assert seen == [True] and not tf_config.is_op_determinism_enabled()

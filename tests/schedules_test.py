@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tfprune.schedules import RoundSchedule
+from tfprune.training.schedules import RoundSchedule
 
 
 def lr(schedule, step):

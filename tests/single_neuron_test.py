@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from tfprune.theory import single_neuron as sn
 from conftest import ROOT
+from tfprune.theory import single_neuron as sn
 
 LAUNCHER = os.path.join(ROOT, "launch", "single_neuron.py")
 PNG = b"\x89PNG\r\n\x1a\n"

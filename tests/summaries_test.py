@@ -12,8 +12,8 @@ import pytest
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.util import tensor_util
 
-from tfprune import summaries
-from tfprune.rundir import RunDir
+from tfprune.core.rundir import RunDir
+from tfprune.engine import tensorboard
 
 
 def read_events(folder):
@@ -53,16 +53,16 @@ def test_histograms_and_mask_images_are_written(tiny_runs):
     tags = set(events.Tags()["tensors"])
     assert {"weights/fc1/kernel", "weights/fc/kernel"} <= tags
     images = [t for t in tags if t.startswith("mask/")]
-    assert 1 <= len(images) <= summaries.MASK_IMAGE_LAYERS
+    assert 1 <= len(images) <= tensorboard.MASK_IMAGE_LAYERS
 
 
 def test_mask_image_is_block_averaged_density():
     mask = np.zeros((1000, 10))
     mask[:500] = 1
-    image = summaries.mask_image(mask)
+    image = tensorboard.mask_image(mask)
     assert image.shape == (1, 250, 10, 1)
     assert image.mean() == pytest.approx(0.5)
-    assert summaries.mask_image(np.ones((3, 3, 4, 8))).shape == (1, 36, 8, 1)
+    assert tensorboard.mask_image(np.ones((3, 3, 4, 8))).shape == (1, 36, 8, 1)
 
 
 def free_port():

@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
-from tfprune import report, sweep
-from tfprune.rundir import RunDir
 from conftest import ROOT, tiny_config
+from tfprune.core.rundir import RunDir
+from tfprune.grid import sweep
+from tfprune.report import figures
 
 BASE = tiny_config()
 
@@ -76,10 +77,10 @@ def test_rerunning_a_sweep_trains_nothing_again(masks_sweep):
 @pytest.mark.slow
 def test_the_report_draws_a_sweep_folder_by_variant(masks_sweep, tmp_path):
     out, _ = masks_sweep
-    runs = report.find_runs(out)
+    runs = figures.find_runs(out)
     assert len(runs) == 8
-    assert sorted(report.group_runs(runs)) == sorted(sweep.NAMED["masks"])
-    report.write(runs, str(tmp_path))
+    assert sorted(figures.group_runs(runs)) == sorted(sweep.NAMED["masks"])
+    figures.write(runs, str(tmp_path))
     assert "| imp_with_lrr_mask | 1 |" in (tmp_path / "summary.md").read_text()
 
 

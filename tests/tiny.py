@@ -2,8 +2,9 @@
 import numpy as np
 
 import tfprune
-from tfprune import masking
-from tfprune.backend import keras as _keras, tf
+from tfprune.masking import masked_model
+from tfprune.masking.kerases import keras as _keras
+from tfprune.masking.kerases import tf
 
 keras = _keras("2")
 
@@ -29,7 +30,7 @@ def data(seed=0):
 
 def compiled(weight_decay=1e-2, seed=0):
     keras.utils.set_random_seed(seed)
-    model = masking.wrap(tiny_model())
+    model = masked_model.wrap(tiny_model())
     schedule = tfprune.RoundSchedule(0.1, steps_per_epoch=STEPS, epochs=3, warmup_epochs=1)
     model.compile(keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=weight_decay),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))

@@ -1,6 +1,6 @@
 """The models people bring, built with either Keras: applications, a transformer block, a
 transfer-learning model around a backbone, and a subclassed model (tests share them)."""
-from tfprune import backend
+from tfprune.masking import kerases
 
 SHAPE = (32, 32, 3)
 CLASSES = 3
@@ -80,6 +80,6 @@ MODELS = {f.__name__: f for f in (resnet50, mobilenetv2, efficientnetb0, transfo
 
 
 def build(name, flavour):
-    k = backend.keras(flavour)
+    k = kerases.keras(flavour)
     k.utils.set_random_seed(0)
     return MODELS[name](k)

@@ -2,10 +2,10 @@
 is pinned), then LRR rounds keep pruned weights exactly zero at density 0.8^r."""
 import numpy as np
 import pytest
+from user_models import CLASSES, SHAPE, build
 
 import tfprune
-from tfprune import backend, masking
-from user_models import CLASSES, SHAPE, build
+from tfprune.masking import kerases, masked_model
 
 # Weights that get masks, of all weights; equal in both Kerases (same paths too).
 MASKED = {
@@ -21,14 +21,14 @@ MASKED = {
 ROUNDS = {"resnet50": 1}
 # The real architectures take seconds each to build and train: slow; the small one is quick.
 CASES = [pytest.param(name, flavour, marks=() if name == "subclassed" else pytest.mark.slow)
-         for name in MASKED for flavour in backend.FLAVOURS
-         if (name, flavour) != ("subclassed", backend.KERAS2)]
+         for name in MASKED for flavour in kerases.FLAVOURS
+         if (name, flavour) != ("subclassed", kerases.KERAS2)]
 
 
 def lrr_rounds(model, flavour, rounds):
     """The masks and kernels after each of `rounds` LRR rounds from the initialization: prune
     20% of the survivors, restart the schedule, one eager step."""
-    k = backend.keras(flavour)
+    k = kerases.keras(flavour)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2,) + SHAPE).astype("float32")
     y = rng.integers(0, CLASSES, size=2)
@@ -37,22 +37,22 @@ def lrr_rounds(model, flavour, rounds):
     # calls and the optimizer's updates alike either way (compiled steps: the engine's tests).
     model.compile(k.optimizers.SGD(schedule, momentum=0.9, weight_decay=5e-4),
                   k.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=True)
-    out = [(masking.get_masks(model), masking.get_kernels(model))]
+    out = [(masked_model.get_masks(model), masked_model.get_kernels(model))]
     for _ in range(rounds):
         mask = tfprune.prune(model, 0.2)
-        pruned = masking.get_kernels(model)
+        pruned = masked_model.get_kernels(model)
         model.fit(x, y, batch_size=2, epochs=1, verbose=0,
                   callbacks=[tfprune.RestartSchedule(), tfprune.KeepMasks()])
-        after = masking.get_kernels(model)
+        after = masked_model.get_kernels(model)
         assert any(not np.array_equal(after[k], pruned[k]) for k in after)  # it trained
-        assert masking.get_masks(model) == mask
+        assert masked_model.get_masks(model) == mask
         out.append((mask, after))
     return out
 
 
 @pytest.mark.parametrize("name, flavour", CASES)
 def test_every_prunable_weight_is_masked_and_lrr_keeps_zeros(name, flavour):
-    model = masking.wrap(build(name, flavour))
+    model = masked_model.wrap(build(name, flavour))
     rows, summary = tfprune.weight_table(model)
     masked = sum(size for _, _, size, status in rows if status == "masked")
     assert (masked, sum(row[2] for row in rows)) == MASKED[name], summary
@@ -69,11 +69,11 @@ def test_every_prunable_weight_is_masked_and_lrr_keeps_zeros(name, flavour):
 def test_a_subclassed_tf_keras_model_is_refused_with_the_alternative():
     with pytest.raises(ValueError, match=r"tf_keras model 'net' is subclassed .*build it "
                        r"with Keras 3"):
-        masking.wrap(build("subclassed", backend.KERAS2))
+        masked_model.wrap(build("subclassed", kerases.KERAS2))
 
 
 def test_the_table_says_why_weights_stay_dense(capsys):
-    model = masking.wrap(build("efficientnetb0", backend.KERAS3), ignore=["top_conv"])
+    model = masked_model.wrap(build("efficientnetb0", kerases.KERAS3), ignore=["top_conv"])
     rows = {key: status for key, _, _, status in tfprune.weight_table(model)[0]}
     assert rows["top_conv/kernel"] == "dense: ignored (ignore=)"
     assert rows["stem_bn/gamma"] == "dense: normalization (never pruned)"

@@ -3,14 +3,16 @@ import os
 
 import numpy as np
 import pytest
+from tiny import Probe, compiled, data, values
 
 import tfprune
-from tfprune import callbacks as cb
-from tfprune import experiment, masking, signs
-from tfprune.config import Config
-from tfprune.rundir import RunDir
 from conftest import tiny_config
-from tiny import Probe, compiled, data, values
+from tfprune.core import signs
+from tfprune.core.rundir import RunDir
+from tfprune.engine import loop
+from tfprune.engine.config import Config
+from tfprune.masking import masked_model
+from tfprune.training import callbacks as cb
 
 
 def trained_with_rewind_point(tmp_path, fraction=0.5):
@@ -19,14 +21,14 @@ def trained_with_rewind_point(tmp_path, fraction=0.5):
     rewind = str(tmp_path / "rewind")
     model.fit(data(), epochs=3, verbose=0, callbacks=[cb.SaveRewindPoint(rewind, 1),
                                                       cb.KeepMasks()])
-    trained = masking.get_kernels(model)
+    trained = masked_model.get_kernels(model)
     mask = tfprune.prune(model, fraction)
     return model, rewind, trained, mask
 
 
 def start_of_round(model, *callbacks):
     """The kernels right after the given start-of-round callbacks ran."""
-    probe = Probe(masking.get_kernels)
+    probe = Probe(masked_model.get_kernels)
     model.fit(data(), epochs=1, verbose=0, callbacks=[*callbacks, probe, cb.KeepMasks()])
     return probe.value
 
@@ -69,7 +71,7 @@ def test_lrr_with_bn_rewind_resets_only_batchnorm_and_the_optimizer(tmp_path):
     rewind = str(tmp_path / "rewind")
     seen = {}
 
-    class Record(tfprune.callbacks.Callback):
+    class Record(tfprune.training.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 0:
                 seen["bn"] = values(cb.bn_variables(self.model))
@@ -77,8 +79,8 @@ def test_lrr_with_bn_rewind_resets_only_batchnorm_and_the_optimizer(tmp_path):
     model.fit(data(), epochs=3, verbose=0, callbacks=[cb.SaveRewindPoint(rewind, 1), Record(),
                                                       cb.KeepMasks()])
     tfprune.prune(model, 0.5)
-    kernels_before = masking.get_kernels(model)
-    probe = Probe(lambda m: (values(cb.bn_variables(m)), masking.get_kernels(m),
+    kernels_before = masked_model.get_kernels(model)
+    probe = Probe(lambda m: (values(cb.bn_variables(m)), masked_model.get_kernels(m),
                              int(m.optimizer.iterations)))
     model.fit(data(), epochs=1, verbose=0, callbacks=[cb.RestartSchedule(),
                                                       cb.RewindBatchNorm(rewind), probe])
@@ -115,9 +117,9 @@ def test_perturb_signs_callback_flips_every_k_epochs():
 def test_fixed_sign_training_never_changes_a_sign():
     model = compiled()
     tfprune.prune(model, 0.3)
-    start = masking.get_kernels(model)
+    start = masked_model.get_kernels(model)
     model.fit(data(), epochs=3, verbose=0, callbacks=[cb.FixSigns(), cb.KeepMasks()])
-    end = masking.get_kernels(model)
+    end = masked_model.get_kernels(model)
     for k in start:
         assert not np.any(np.sign(end[k]) * np.sign(start[k]) < 0)
         assert not np.allclose(end[k], start[k])  # it did train
@@ -132,13 +134,13 @@ def config(workdir, method, **overrides):
 @pytest.fixture(scope="module")
 def lrr_source(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("variants") / "lrr"
-    experiment.run(config(workdir, "lrr"))
+    loop.run(config(workdir, "lrr"))
     return workdir
 
 
 @pytest.mark.slow
 def test_imp_with_lrr_masks_uses_the_source_masks_every_round(lrr_source, tmp_path):
-    experiment.run(config(tmp_path / "imp", "imp", mask_from=str(lrr_source)))
+    loop.run(config(tmp_path / "imp", "imp", mask_from=str(lrr_source)))
     ours, theirs = RunDir(tmp_path / "imp"), RunDir(lrr_source)
     for r in range(3):
         assert ours.mask(r) == theirs.mask(r)
@@ -149,8 +151,8 @@ def test_imp_with_lrr_signs_starts_each_round_with_the_sources_signs(lrr_source,
     """IMP with --signs=source --signs_from=<LRR run> --shuffle_magnitudes: pruned round r
     starts from the rewind point's surviving magnitudes, shuffled within each layer, with the
     signs the LRR run's weights had at the end of its round r - 1."""
-    start = Probe(masking.get_kernels)  # runs after the round's restart callbacks
-    results = experiment.run(config(tmp_path / "imp", "imp", signs="source",
+    start = Probe(masked_model.get_kernels)  # runs after the round's restart callbacks
+    results = loop.run(config(tmp_path / "imp", "imp", signs="source",
                                     signs_from=str(lrr_source), shuffle_magnitudes=True),
                              callbacks=[start])
     assert [m["round"] for m in results] == [0, 1, 2] and len(start.values) == 3
@@ -180,7 +182,7 @@ def test_a_source_that_does_not_fit_is_refused_before_training(lrr_source, tmp_p
                                                                message):
     workdir = tmp_path / "imp"
     with pytest.raises(ValueError, match="--mask_from") as error:
-        experiment.run(config(workdir, "imp", mask_from=str(lrr_source), **overrides))
+        loop.run(config(workdir, "imp", mask_from=str(lrr_source), **overrides))
     assert message in str(error.value)
     assert not workdir.exists() or not os.listdir(workdir)
 
@@ -193,7 +195,7 @@ def test_a_source_with_other_layer_names_is_refused(lrr_source, tmp_path):
     tfprune.Mask({k.replace("fc1", "hidden"): v for k, v in mask.items()}).save(
         source / "round_01" / "mask.npz")
     with pytest.raises(ValueError, match="incompatible"):
-        experiment.run(config(tmp_path / "imp", "imp", mask_from=str(source)))
+        loop.run(config(tmp_path / "imp", "imp", mask_from=str(source)))
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -13,16 +13,16 @@ use, so numpy-only tools stay light. Importing tfprune does not change which Ker
 import importlib
 
 _EXPORTS = {
-    "tfprune.callbacks": ("FixSigns", "KeepMasks", "PerturbSigns", "RestartSchedule",
+    "tfprune.training.callbacks": ("FixSigns", "KeepMasks", "PerturbSigns", "RestartSchedule",
                           "RewindBatchNorm", "RewindWeights", "SaveRewindPoint", "SetSigns",
                           "SignFlips"),
-    "tfprune.config": ("Config",),
+    "tfprune.engine.config": ("Config",),
     "tfprune.datasets.base": ("Data",),
-    "tfprune.experiment": ("run",),
-    "tfprune.mask": ("Mask",),
-    "tfprune.masking": ("get_kernels", "get_masks", "load_model", "prune", "set_masks", "strip",
+    "tfprune.engine.loop": ("run",),
+    "tfprune.core.mask": ("Mask",),
+    "tfprune.masking.masked_model": ("get_kernels", "get_masks", "load_model", "prune", "set_masks", "strip",
                         "summary", "weight_table", "wrap"),
-    "tfprune.schedules": ("RoundSchedule",),
+    "tfprune.training.schedules": ("RoundSchedule",),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_MODULE_OF)

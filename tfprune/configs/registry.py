@@ -1,6 +1,10 @@
 """Registry of the named configurations (`launch/train.py --config=NAME [--smoke]`)."""
-from tfprune.configs import (paper_cifar10_resnet18, paper_cifar100_resnet18,
-                             paper_tiny_imagenet_resnet50, renda_cifar10_resnet20)
+from tfprune.configs import (
+    paper_cifar10_resnet18,
+    paper_cifar100_resnet18,
+    paper_tiny_imagenet_resnet50,
+    renda_cifar10_resnet20,
+)
 
 _CONFIGS = {
     "paper_cifar10_resnet18": paper_cifar10_resnet18.get_config,

@@ -3,7 +3,7 @@ import dataclasses
 import os
 from typing import Callable, Optional
 
-from tfprune.backend import tf
+from tfprune.masking.kerases import tf
 
 # Explicit parallelism instead of tf.data.AUTOTUNE: with autotuning on, Keras
 # `fit()` can stall for seconds after an epoch's last step (bench/RESULTS.md).

@@ -5,9 +5,9 @@ import random
 
 import numpy as np
 
-from tfprune import files
-from tfprune.backend import tf
+from tfprune.core import files
 from tfprune.datasets.base import Data, make_test, make_train
+from tfprune.masking.kerases import tf
 
 NUM_CLASSES = 10
 

@@ -8,8 +8,8 @@ import requests
 import tensorflow_datasets as tfds
 from absl import logging
 
-from tfprune.backend import tf
 from tfprune.datasets.base import Data, make_test, make_train, normalize
+from tfprune.masking.kerases import tf
 
 # name -> (mean, std, input_shape, num_classes, augment)
 _SPECS = {

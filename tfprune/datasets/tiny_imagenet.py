@@ -1,8 +1,8 @@
 """Tiny ImageNet read from a local copy of the official tiny-imagenet-200 folder."""
 import os
 
-from tfprune.backend import tf
 from tfprune.datasets.base import Data, make_test, make_train, normalize
+from tfprune.masking.kerases import tf
 
 FOLDER = "tiny-imagenet-200"
 SIZE = 64

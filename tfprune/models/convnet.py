@@ -1,6 +1,7 @@
 """A small conv net for 1-D sequences (e.g. MNIST-1D) or images."""
 from tfprune.models.layers import conv_bn, scaled
 
+
 def build(input_shape, num_classes, width=None, *, keras):
     """Builds three conv-BN-ReLU blocks (32, 64, 64 channels) and an MLP head.
 

@@ -2,7 +2,7 @@
 
 Each helper builds with the Keras of the tensor it is given (tf_keras or Keras 3).
 """
-from tfprune import backend
+from tfprune.masking import kerases
 
 # PyTorch-style batch-norm statistics (as in open_lth and the ICLR 2024 code).
 BN_MOMENTUM = 0.9
@@ -10,7 +10,7 @@ BN_EPSILON = 1e-5
 
 
 def _keras(x):
-    return backend.keras(backend.of(x))
+    return kerases.keras(kerases.of(x))
 
 
 def scaled(channels, width):

@@ -1,5 +1,5 @@
 """Name-to-builder registry of the model architectures."""
-from tfprune import backend
+from tfprune.masking import kerases
 from tfprune.models import convnet, lenet, resnet_cifar, resnet_imagenet, vgg
 
 _MODELS = {
@@ -74,4 +74,4 @@ def get(name, input_shape, num_classes, width=None, keras=None):
     if name not in _MODELS:
         raise ValueError(f"unknown model {name!r}; valid: {', '.join(names())}")
     return _MODELS[name](tuple(input_shape), num_classes, width=width,
-                         keras=keras or backend.keras(backend.KERAS2))
+                         keras=keras or kerases.keras(kerases.KERAS2))

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from tfprune.mask import Mask
+from tfprune.core.mask import Mask
 
 
 def check_args(weights: Mapping[str, np.ndarray], mask: Mask, fraction: float,
@@ -27,7 +27,7 @@ def check_args(weights: Mapping[str, np.ndarray], mask: Mask, fraction: float,
             or not 0.0 < float(fraction) < 1.0):
         raise ValueError(f"fraction must be a number strictly between 0 and 1, got {fraction!r}")
     if not isinstance(mask, Mask):
-        raise TypeError(f"mask must be a tfprune.mask.Mask, got {type(mask).__name__}")
+        raise TypeError(f"mask must be a tfprune.core.mask.Mask, got {type(mask).__name__}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a np.random.Generator, got {type(rng).__name__}")
     mask.check_compatible(weights)

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from tfprune.mask import Mask
+from tfprune.core.mask import Mask
 from tfprune.pruning import common
 
 

@@ -5,9 +5,15 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from tfprune.mask import Mask
-from tfprune.pruning import (global_magnitude, layerwise_magnitude, random_balanced,
-                             random_erk, random_global, random_uniform)
+from tfprune.core.mask import Mask
+from tfprune.pruning import (
+    global_magnitude,
+    layerwise_magnitude,
+    random_balanced,
+    random_erk,
+    random_global,
+    random_uniform,
+)
 
 Strategy = Callable[[Mapping[str, np.ndarray], Mask, float, np.random.Generator], Mask]
 

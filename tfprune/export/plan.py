@@ -13,7 +13,7 @@ An export reads a finished run directory and never writes into it. Its folder ho
 import dataclasses
 import os
 
-from tfprune.rundir import RunDir
+from tfprune.core.rundir import RunDir
 
 FILES = {
     "keras": "model.keras",

@@ -9,7 +9,7 @@ import time
 
 from absl import logging
 
-from tfprune import callbacks as cb
+from tfprune.training import callbacks as cb
 
 
 def duration(seconds):

@@ -10,8 +10,9 @@ import time
 
 from absl import logging
 
-from tfprune import faults, progress
-from tfprune.rundir import RunDir
+from tfprune.core import faults
+from tfprune.core.rundir import RunDir
+from tfprune.engine import console
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,12 +49,12 @@ def run_job(job):
     """Runs (or resumes) one job in this process; a bad configuration, a missing source or a
     diverged round (ValueError: retrying changes nothing) returns a failed `Outcome`, any
     other error is raised (an executor may retry it)."""
-    from tfprune import experiment  # loads TensorFlow, in the process that trains
-    from tfprune.config import Config
+    from tfprune.engine import loop  # loads TensorFlow, in the process that trains
+    from tfprune.engine.config import Config
     start = time.perf_counter()
     faults.stage(f"start:{job.label}")
     try:
-        experiment.run(Config.from_dict(job.config))
+        loop.run(Config.from_dict(job.config))
     except ValueError as e:
         return Outcome(job.workdir, "failed", last_line(e), time.perf_counter() - start)
     return Outcome(job.workdir, "done", "", time.perf_counter() - start)
@@ -72,12 +73,12 @@ class SweepProgress:
         self.done += outcome.status == "done"
         self.failed += outcome.status != "done"
         ended = self.done + self.failed
-        left = progress.eta(time.perf_counter() - self.start, self.counted,
+        left = console.eta(time.perf_counter() - self.start, self.counted,
                             self.counted + self.total - ended)
         logging.info("sweep: %d/%d runs done%s: %s %s%s%s", self.done, self.total,
                      f" ({self.failed} failed)" if self.failed else "", label, outcome.status,
                      f" ({outcome.error})" if outcome.error else "",
-                     f", ETA {progress.duration(left)}" if left and ended < self.total else "")
+                     f", ETA {console.duration(left)}" if left and ended < self.total else "")
 
 
 def run_serial(jobs, max_retries=0, before=None, already_done=0):

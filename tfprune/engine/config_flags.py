@@ -6,8 +6,8 @@ import typing
 
 from absl import flags
 
-from tfprune import config as config_lib
 from tfprune.configs import registry as configs
+from tfprune.engine import config as config_lib
 
 
 def define_flags(cls=config_lib.Config, flag_values=flags.FLAGS):

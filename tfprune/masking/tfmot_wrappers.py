@@ -6,8 +6,9 @@ before every forward pass. tfprune gives it a schedule that never recomputes the
 so the mask stays what `set_masks` assigned, and tells it which weights to mask
 (`prunable.walk`), so depthwise kernels and the kernels inside blocks are masked too.
 """
-from tfprune import prunable
-from tfprune.backend import keras as keras_of, tf, tfmot
+from tfprune.masking import prunable
+from tfprune.masking.kerases import keras as keras_of
+from tfprune.masking.kerases import tf, tfmot
 
 _CLASSES = {}
 
@@ -18,7 +19,8 @@ def _classes():
         return _CLASSES
     sparsity = tfmot().sparsity.keras
     from tensorflow_model_optimization.python.core.sparsity.keras.pruning_wrapper import (
-        PruneLowMagnitude)
+        PruneLowMagnitude,
+    )
 
     class FixedMask(sparsity.PruningSchedule):
         """A tfmot pruning schedule that never updates the mask."""

@@ -51,7 +51,7 @@ class Config:
 
     method: str = _field("lrr", "How a pruned round restarts: lrr (keep trained weights, replay "
                          "the LR schedule), imp (rewind weights to the rewind point), ft "
-                         "(keep weights, fixed small LR).", "tfprune.methods:names", topic=METHOD)
+                         "(keep weights, fixed small LR).", "tfprune.engine.methods:names", topic=METHOD)
     model: str = _field("convnet", "Model architecture from the model registry.",
                         "tfprune.models.registry:names", topic=MODEL)
     width: Optional[float] = _field(None, "Model width: a multiplier for most models, the one "
@@ -59,7 +59,7 @@ class Config:
                                     "model).", topic=MODEL)
     keras: str = _field("2", "Keras to build and prune with: 2 (tf_keras; masks in "
                         "tfmot's wrappers) or 3 (Keras 3 on the TensorFlow backend; a mask per "
-                        "weight, kept by a constraint).", "tfprune.backend:FLAVOURS", topic=MODEL)
+                        "weight, kept by a constraint).", "tfprune.masking.kerases:FLAVOURS", topic=MODEL)
     dataset: str = _field("mnist1d", "Dataset from the dataset registry (mnist1d is "
                           "generated offline).", "tfprune.datasets.registry:names", topic=MODEL)
     data_dir: Optional[str] = _field(None, "Folder of TFDS data or of tiny-imagenet-200.",
@@ -73,7 +73,7 @@ class Config:
                                 "(the paper: 10).", role=RETRAIN, topic=METHOD)
     schedule: str = _field("step", "LR schedule of a round after warm-up: step (x0.1 at 70/150 "
                            "and 130/150 of the round) or cosine.",
-                           "tfprune.schedules:RoundSchedule.KINDS", role=RETRAIN, topic=METHOD)
+                           "tfprune.training.schedules:RoundSchedule.KINDS", role=RETRAIN, topic=METHOD)
     lr: float = _field(0.1, "Peak learning rate of SGD.", role=RETRAIN, topic=METHOD)
     lr_drop_epochs: tuple = _field((), "Epochs of a round at which --schedule=step multiplies "
                                    "the LR by 0.1 (default: the paper's 70 and 130 of 150, "
@@ -126,7 +126,7 @@ class Config:
                              "of each round).", role=FREE, topic=RUN)
     strategy: str = _field("default", "tf.distribute strategy: default (one device), mirrored "
                            "(all local GPUs, or the --cpu_devices), multiworker (TF_CONFIG).",
-                           "tfprune.distribute:STRATEGIES", role=FREE, topic=COMPUTE)
+                           "tfprune.engine.distribute:STRATEGIES", role=FREE, topic=COMPUTE)
     cpu_devices: int = _field(0, "Split the CPU into this many logical devices (to run the "
                               "distributed path without GPUs; 0: off).", role=FREE, topic=COMPUTE)
     mixed_precision: bool = _field(False, "Mixed precision: float16 compute on GPU, bfloat16 on "

@@ -12,19 +12,19 @@ import zipfile
 import numpy as np
 from absl import logging
 
-from tfprune import backend, prunable
-from tfprune.mask import Mask
+from tfprune.core.mask import Mask
+from tfprune.masking import kerases, prunable
 from tfprune.pruning import registry as pruning
 
 _CACHE = "_tfprune_pruning_vars"
 
 
 def _impl(model):
-    if backend.of(model) == backend.KERAS2:
-        from tfprune import masks_tfmot
-        return masks_tfmot
-    from tfprune import masks_keras3
-    return masks_keras3
+    if kerases.of(model) == kerases.KERAS2:
+        from tfprune.masking import tfmot_wrappers
+        return tfmot_wrappers
+    from tfprune.masking import keras3_constraints
+    return keras3_constraints
 
 
 def wrap(model, ignore=()):
@@ -40,7 +40,7 @@ def wrap(model, ignore=()):
             weight paths to leave dense.
 
     Example:
-        >>> from tfprune.backend import keras
+        >>> from tfprune.masking.kerases import keras
         >>> k = keras("2")
         >>> model = wrap(k.Sequential([k.Input((4,)), k.layers.Dense(2, name="fc")]))
         >>> list(get_masks(model))
@@ -54,7 +54,7 @@ def wrap(model, ignore=()):
         raise ValueError(f"model {model.name!r} has no prunable weight (conv, dense, "
                          "embedding or attention kernels) outside the ignored layers")
     impl = _impl(model)
-    if backend.of(model) == backend.KERAS2:
+    if kerases.of(model) == kerases.KERAS2:
         wrapped = impl.wrap(model, weights)
     else:
         impl.attach(weights)
@@ -166,7 +166,7 @@ def strip(model):
     """
     apply_masks(model)
     impl = _impl(model)
-    if backend.of(model) == backend.KERAS2:
+    if kerases.of(model) == kerases.KERAS2:
         return impl.strip(model)
     object.__setattr__(model, _CACHE, None)
     return impl.strip(model, prunable.walk(model))
@@ -196,18 +196,18 @@ def load_model(path, keras=None, **kwargs):
     """
     if keras is None:
         keras = _saved_keras(path)
-    if keras == backend.KERAS2:
-        from tfprune import masks_tfmot
-        return masks_tfmot.load_model(path, **kwargs)
-    from tfprune import masks_keras3
-    return masks_keras3.load_model(path, prunable.walk, **kwargs)
+    if keras == kerases.KERAS2:
+        from tfprune.masking import tfmot_wrappers
+        return tfmot_wrappers.load_model(path, **kwargs)
+    from tfprune.masking import keras3_constraints
+    return keras3_constraints.load_model(path, prunable.walk, **kwargs)
 
 
 def _saved_keras(path):
     """Which Keras wrote the model at `path`."""
     if os.path.isdir(path) or not zipfile.is_zipfile(path):
-        return backend.KERAS2
+        return kerases.KERAS2
     with zipfile.ZipFile(path) as archive:
         config = archive.read("config.json").decode()
-    return backend.KERAS2 if "MaskWrapper" in config or '"tf_keras' in config \
-        else backend.KERAS3
+    return kerases.KERAS2 if "MaskWrapper" in config or '"tf_keras' in config \
+        else kerases.KERAS3

@@ -10,20 +10,22 @@ import time
 
 from absl import logging
 
-from tfprune import callbacks as cb
-from tfprune import (analysis, backend, distribute, files, masking, methods, progress, schedules,
-                     state, summaries, variants)
-from tfprune.backend import tf
+from tfprune.core import analysis, files
+from tfprune.core.mask import Mask
+from tfprune.core.rundir import RunDir, WorkerRunDir
 from tfprune.datasets import registry as datasets
-from tfprune.config import Config
-from tfprune.mask import Mask
+from tfprune.engine import console, distribute, experiments, methods, tensorboard
+from tfprune.engine.config import Config
+from tfprune.masking import kerases, masked_model
+from tfprune.masking.kerases import tf
 from tfprune.models import registry as models
-from tfprune.rundir import RunDir, WorkerRunDir
+from tfprune.training import callbacks as cb
+from tfprune.training import schedules, state
 
 
 def load_data(config, r):
     """The data of round `r`: its own shuffle seed, so a resumed round sees the same order."""
-    backend.keras(config.keras).utils.set_random_seed(config.seed)  # tf.data's seeds combine
+    kerases.keras(config.keras).utils.set_random_seed(config.seed)  # tf.data's seeds combine
     return datasets.get(config.dataset, batch_size=config.batch_size, seed=config.seed * 1000 + r,
                         data_dir=config.data_dir, download=config.download)
 
@@ -35,7 +37,7 @@ def build_model(config, data, strategy=None):
 
 
 def _build_model(config, data):
-    keras = backend.keras(config.keras)
+    keras = kerases.keras(config.keras)
     previous = keras.mixed_precision.global_policy()
     try:
         return _build_model_in_policy(config, data, keras)
@@ -50,13 +52,13 @@ def _build_model_in_policy(config, data, keras):
     if width is not None and float(width).is_integer():
         width = int(width)
     model = models.get(config.model, data.input_shape, data.num_classes, width, keras=keras)
-    if backend.of(model) != config.keras:
-        raise ValueError(f"model {config.model!r} was built with Keras {backend.of(model)}, "
+    if kerases.of(model) != config.keras:
+        raise ValueError(f"model {config.model!r} was built with Keras {kerases.of(model)}, "
                          f"but the run has --keras={config.keras}")
     if config.mixed_precision:  # logits and loss in float32, as mixed precision needs
         model = keras.Model(model.inputs, keras.layers.Activation(
             "linear", dtype="float32", name="logits_float32")(model.outputs[0]), name=model.name)
-    model = masking.wrap(model, ignore=config.ignore_layers)
+    model = masked_model.wrap(model, ignore=config.ignore_layers)
     schedule = schedules.RoundSchedule(
         config.lr, steps_per_epoch=math.ceil(data.train_size / config.batch_size),
         epochs=config.epochs, warmup_epochs=config.warmup_epochs, kind=config.schedule,
@@ -164,11 +166,11 @@ class RoundContext:
     method: methods.Method
     run_dir: RunDir
     model: object
-    sources: dict  # {"mask": RunDir or None, "signs": RunDir or None}: see variants.sources
+    sources: dict  # {"mask": RunDir or None, "signs": RunDir or None}: see experiments.sources
     writer: object  # the run's TensorBoard writer
     callbacks: list  # the caller's extra callbacks for every fit
     stopwatch: Stopwatch
-    clock: progress.RunClock
+    clock: console.RunClock
     strategy: object = None  # the tf.distribute strategy (None: the default one)
 
 
@@ -190,7 +192,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         data = load_data(config, len(done))
         models.check_fits(config.model, data.input_shape, config.dataset)
         model = build_model(config, data, strategy)
-        sources = variants.sources(config, model)
+        sources = experiments.sources(config, model)
         if done:
             logging.info("resuming %s after round %d", config.workdir, done[-1])
             state.restore_state(model, run_dir.source(run_dir.checkpoint_dir(done[-1])))
@@ -204,7 +206,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         # round's new settings drop) once the chief has written this.
         distribute.agree(strategy, "the run directory", ["completed_rounds"], [len(done)])
         writer = open_writer(config, method, run_dir, done)
-    clock = progress.RunClock(epochs_to_train(config, method, run_dir, len(done)))
+    clock = console.RunClock(epochs_to_train(config, method, run_dir, len(done)))
     context = RoundContext(config, method, run_dir, model, sources, writer, callbacks, stopwatch,
                            clock, strategy)
     try:
@@ -238,13 +240,13 @@ def open_writer(config, method, run_dir, done):
     goes on is dropped, and the summaries of a completed round that a kill cut off are
     written again."""
     r = len(done)
-    summaries.mark_restart(run_dir.root,
+    tensorboard.mark_restart(run_dir.root,
                            r * config.epochs + resume_epoch(config, method, run_dir, r))
-    missing = sorted(set(done) - summaries.logged_rounds(run_dir.root)) if done else []
+    missing = sorted(set(done) - tensorboard.logged_rounds(run_dir.root)) if done else []
     writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
-    summaries.write_layout(writer)
+    tensorboard.write_layout(writer)
     for k in missing:
-        summaries.write_round(writer, run_dir.metrics(k), run_dir.kernels(k), run_dir.mask(k))
+        tensorboard.write_round(writer, run_dir.metrics(k), run_dir.kernels(k), run_dir.mask(k))
     return writer
 
 
@@ -274,18 +276,18 @@ def train_round(context, r, data):
     with c.stopwatch("fit"), _record_divergence(run_dir, r):
         history = model.fit(
             data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
-            callbacks=starting + variants.training_callbacks(config, r) + [
+            callbacks=starting + experiments.training_callbacks(config, r) + [
                 cb.StopIfDiverged(f"round {r} of {run_dir.root} (earlier rounds are intact): ",
                                   "--finetune_lr" if r and c.method.lr_start == "continue"
                                   else "--lr"),
-                cb.KeepMasks(), flips, progress.Progress(prefix, c.clock),
-                summaries.EpochSummaries(c.writer, r * config.epochs),
+                cb.KeepMasks(), flips, console.Progress(prefix, c.clock),
+                tensorboard.EpochSummaries(c.writer, r * config.epochs),
                 cb.EpochCheckpoint(run_dir.resume_dir(r), flips, config.checkpoint_every)]
             + c.callbacks, **eval_kwargs)
     last = {k: v[-1] for k, v in history.history.items()} or resumed["logs"]
     with c.stopwatch("evaluate"):
         test = model.evaluate(data.test, verbose=0, return_dict=True)
-    kernels = masking.get_kernels(model)
+    kernels = masked_model.get_kernels(model)
     metrics = {
         "round": r,
         "method": config.method,
@@ -305,13 +307,13 @@ def train_round(context, r, data):
     with c.stopwatch("save"):
         run_dir.save_round(r, mask, kernels, model, metrics)
     with c.stopwatch("summaries"):
-        summaries.write_round(c.writer, metrics, kernels, mask)
+        tensorboard.write_round(c.writer, metrics, kernels, mask)
     left = c.clock.eta()
     logging.info("%stest_accuracy=%.4f test_loss=%.4f sign_flips_vs_rewind=%.4f (%.1fs)%s",
                  prefix, metrics["test_accuracy"], metrics["test_loss"],
                  metrics["sign_flips_vs_rewind"], metrics["seconds"],
                  f"; {r + 1} of {config.rounds + 1} rounds done, run ETA "
-                 f"{progress.duration(left)}" if left is not None and r < config.rounds else "")
+                 f"{console.duration(left)}" if left is not None and r < config.rounds else "")
     return metrics
 
 
@@ -343,15 +345,15 @@ def start_round(context, r):
     or rewind, rewind point, signs, BatchNorm), and its first epoch."""
     c = context
     if r == 0:
-        mask = Mask.ones_like(masking.get_kernels(c.model))
+        mask = Mask.ones_like(masked_model.get_kernels(c.model))
         starting = [cb.RestartSchedule(), cb.SaveRewindPoint(c.run_dir.rewind_dir,
                                                               c.config.rewind_epoch)]
     else:
-        mask = variants.round_mask(c.config, masking.get_kernels(c.model),
+        mask = experiments.round_mask(c.config, masked_model.get_kernels(c.model),
                                    c.run_dir.mask(r - 1), c.sources, r)
         starting = (c.method.callbacks(c.run_dir.source(c.run_dir.rewind_dir))
-                    + variants.start_callbacks(c.config, c.run_dir, c.sources, r))
-    masking.set_masks(c.model, mask)
+                    + experiments.start_callbacks(c.config, c.run_dir, c.sources, r))
+    masked_model.set_masks(c.model, mask)
     return mask, starting, first_epoch(c.config, c.method, r)
 
 

@@ -3,8 +3,8 @@ import zlib
 
 import numpy as np
 
-from tfprune import backend
-from tfprune.backend import tf
+from tfprune.masking import kerases
+from tfprune.masking.kerases import tf
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 
@@ -87,7 +87,7 @@ def agree(strategy, what, names, values):
                          "same run directory: put --workdir on a filesystem they all see")
 
 
-def set_precision(mixed, flavour=backend.KERAS2):
+def set_precision(mixed, flavour=kerases.KERAS2):
     """Sets the global dtype policy of the Keras `flavour`: mixed_float16 on GPU, mixed_bfloat16 on CPU, or float32.
 
     Returns:
@@ -97,5 +97,5 @@ def set_precision(mixed, flavour=backend.KERAS2):
         policy = "float32"
     else:
         policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
-    backend.keras(flavour).mixed_precision.set_global_policy(policy)
+    kerases.keras(flavour).mixed_precision.set_global_policy(policy)
     return policy

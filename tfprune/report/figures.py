@@ -11,13 +11,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import ticker  # noqa: E402
 import numpy as np  # noqa: E402
 from absl import logging  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
-from tfprune import analysis, files  # noqa: E402
-from tfprune import config as config_lib  # noqa: E402
-from tfprune.rundir import RunDir  # noqa: E402
+from tfprune.core import analysis, files  # noqa: E402
+from tfprune.core.rundir import RunDir  # noqa: E402
+from tfprune.engine import config as config_lib  # noqa: E402
 
 # Keys that do not separate groups: replicates (the seed) are averaged, free keys ignored.
 NOT_GROUPED = config_lib.keys(config_lib.REPLICATE) + config_lib.keys(config_lib.FREE)

@@ -13,9 +13,10 @@ import os
 import numpy as np
 from absl import logging
 
-from tfprune import executors, files, shards
-from tfprune.config import Config
-from tfprune.rundir import RunDir
+from tfprune.core import files
+from tfprune.core.rundir import RunDir
+from tfprune.engine.config import Config
+from tfprune.grid import executors, shards
 
 NAMED = {
     "methods": {"lrr": {"method": "lrr"}, "imp": {"method": "imp"}, "ft": {"method": "ft"}},

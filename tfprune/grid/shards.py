@@ -9,7 +9,7 @@ import time
 
 from absl import logging
 
-from tfprune.rundir import RunDir
+from tfprune.core.rundir import RunDir
 
 
 def parse(text):

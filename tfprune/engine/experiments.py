@@ -3,10 +3,10 @@ sign perturbation and fixed signs. Every variant composes with every method, exc
 with IMP (which rewinds BatchNorm gamma and beta already)."""
 import numpy as np
 
-from tfprune import callbacks as cb
-from tfprune import masking
+from tfprune.core.rundir import RunDir
+from tfprune.masking import masked_model
 from tfprune.pruning import registry as pruning
-from tfprune.rundir import RunDir
+from tfprune.training import callbacks as cb
 
 MATCHING_KEYS = ("model", "width", "dataset", "ignore_layers")
 
@@ -40,7 +40,7 @@ def check_source(config, flag, path, kernels):
 
 def sources(config, model):
     """{"mask": RunDir or None, "signs": RunDir or None}, checked before any training."""
-    kernels = masking.get_kernels(model)
+    kernels = masked_model.get_kernels(model)
     return {
         "mask": config.mask_from and check_source(config, "mask_from", config.mask_from, kernels),
         "signs": config.signs_from and check_source(config, "signs_from", config.signs_from,

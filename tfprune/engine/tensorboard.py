@@ -15,9 +15,8 @@ from tensorboard.compat.proto import event_pb2
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
 
-from tfprune.backend import tf
-from tfprune.callbacks import Callback
-from tfprune.callbacks import current_lr
+from tfprune.masking.kerases import tf
+from tfprune.training.callbacks import Callback, current_lr
 
 MASK_IMAGE_SIZE = 256  # masks are block-averaged down to at most this many pixels a side
 MASK_IMAGE_LAYERS = 3  # first, middle and last prunable layer

@@ -8,8 +8,9 @@ import os
 
 import numpy as np
 
-from tfprune import backend, files, logs, masking
-from tfprune.backend import tf
+from tfprune.core import files, logs
+from tfprune.masking import kerases, masked_model
+from tfprune.masking.kerases import tf
 
 
 def inner_optimizer(optimizer):
@@ -33,7 +34,7 @@ def _state_variables(model):
 
 def _build_optimizer(model):
     optimizer = inner_optimizer(model.optimizer)
-    if backend.of(model) == backend.KERAS2 or not optimizer.built:
+    if kerases.of(model) == kerases.KERAS2 or not optimizer.built:
         optimizer.build(model.trainable_variables)
 
 
@@ -47,7 +48,7 @@ def save_state(model, directory, with_kernels=False, extra_json=None):
     """
     _build_optimizer(model)
     with files.atomic_path(directory) as tmp:
-        if backend.of(model) == backend.KERAS2:
+        if kerases.of(model) == kerases.KERAS2:
             _checkpoint(model).write(os.path.join(tmp, CHECKPOINT))
         else:
             variables, paths = _state_variables(model)
@@ -55,7 +56,7 @@ def save_state(model, directory, with_kernels=False, extra_json=None):
                               {f"{i:06d} {path}": np.asarray(v.numpy())
                                for i, (v, path) in enumerate(zip(variables, paths))})
         if with_kernels:
-            files.save_arrays(os.path.join(tmp, "kernels.npz"), masking.get_kernels(model))
+            files.save_arrays(os.path.join(tmp, "kernels.npz"), masked_model.get_kernels(model))
         for name, value in (extra_json or {}).items():
             files.write_json(os.path.join(tmp, name), value)
 
@@ -64,7 +65,7 @@ def restore_state(model, directory, keep=()):
     """Restores weights and optimizer state from `directory`, except the variables in `keep`."""
     _build_optimizer(model)
     kept = [(v, v.numpy()) for v in keep]
-    if backend.of(model) == backend.KERAS3:
+    if kerases.of(model) == kerases.KERAS3:
         _restore_arrays(model, os.path.join(directory, STATE))
     else:
         _restore_checkpoint(model, os.path.join(directory, CHECKPOINT))

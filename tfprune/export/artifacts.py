@@ -23,11 +23,15 @@ import tempfile
 import numpy as np
 from absl import logging
 
-from tfprune import (backend, experiment, export_plan, files, latency, litert, logs, masking,
-                     state, tradeoff)
-from tfprune.backend import tf
-from tfprune.config import Config
-from tfprune.rundir import RunDir
+from tfprune.core import files, logs
+from tfprune.core.rundir import RunDir
+from tfprune.engine import loop
+from tfprune.engine.config import Config
+from tfprune.export import latency, litert, tradeoff
+from tfprune.export import plan as export_plan
+from tfprune.masking import kerases, masked_model
+from tfprune.masking.kerases import tf
+from tfprune.training import state
 
 TOLERANCE_POINTS = 0.1  # float artifacts vs metrics.json, in accuracy points (percent)
 _LITERT_KINDS = {"tflite": litert.FLOAT, "tflite_sparse": litert.SPARSE,
@@ -71,12 +75,12 @@ def load_round(run, r):
     """Rebuilds round `r` of `run`: its checkpoint's weights, its mask applied, then stripped."""
     run_dir = RunDir(run)
     config = Config.from_dict(run_dir.read_config())
-    data = experiment.load_data(config, r)
-    model = experiment.build_model(config, data)
+    data = loop.load_data(config, r)
+    model = loop.build_model(config, data)
     state.restore_state(model, run_dir.checkpoint_dir(r))
     mask = run_dir.mask(r)
-    masking.set_masks(model, mask)
-    return Round(r, config, data, masking.strip(model), mask, run_dir.metrics(r))
+    masked_model.set_masks(model, mask)
+    return Round(r, config, data, masked_model.strip(model), mask, run_dir.metrics(r))
 
 
 def set_threads(threads):
@@ -133,9 +137,9 @@ def weight_counts(arrays):
 # Writing and reading artifacts.
 def _bare(model):
     """`model` without its optimizer, to ship: Keras 3 saves a compiled model's optimizer."""
-    if backend.of(model) == backend.KERAS3 and getattr(model, "optimizer", None) is not None:
+    if kerases.of(model) == kerases.KERAS3 and getattr(model, "optimizer", None) is not None:
         if getattr(model, "inputs", None):
-            keras = backend.keras(backend.KERAS3)
+            keras = kerases.keras(kerases.KERAS3)
             return keras.Model(model.inputs, model.outputs, name=model.name)
         logging.info("%s is not a functional model: its .keras file keeps the optimizer state",
                      model.name)
@@ -176,7 +180,7 @@ def write(fmt, rnd, path, calibration_examples):
         if fmt == "keras":
             model.save(path)
         elif fmt == "saved_model":
-            if backend.of(model) == backend.KERAS3:
+            if kerases.of(model) == kerases.KERAS3:
                 with _quiet_stdout("Keras 3 export"):
                     model.export(path, format="tf_saved_model")
             else:
@@ -205,7 +209,7 @@ def reload(fmt, path, keras_flavour, batch_size=128, interpreter="auto"):
         {"weights", "nonzero_weights"} (LiteRT: also "sparse_tensors", "densify_ops").
     """
     if fmt == "keras":
-        model = backend.keras(keras_flavour).models.load_model(path, compile=False)
+        model = kerases.keras(keras_flavour).models.load_model(path, compile=False)
         return (_padded(model.predict_on_batch, batch_size),
                 weight_counts([w.numpy() for w in model.weights]))
     if fmt == "saved_model":

@@ -8,7 +8,7 @@ of the round at the fine-tuning rate).
 """
 import dataclasses
 
-from tfprune import callbacks as cb
+from tfprune.training import callbacks as cb
 
 WEIGHT_SOURCES = ("rewind", "trained")
 LR_STARTS = ("rewind", "restart", "continue")

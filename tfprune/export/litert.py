@@ -18,10 +18,10 @@ import warnings
 
 import numpy as np
 from absl import logging
-
-from tfprune import logs
-from tfprune.backend import tf
 from tensorflow.python.framework import convert_to_constants  # noqa: E402  (TF's own freezer)
+
+from tfprune.core import logs
+from tfprune.masking.kerases import tf
 
 FLOAT, SPARSE, INT8 = "float", "sparse", "int8"
 KINDS = (FLOAT, SPARSE, INT8)

@@ -11,9 +11,10 @@ import numpy as np
 import tf_keras
 from absl import logging
 
-from tfprune import analysis, backend, faults, files, masking, prunable, signs
-from tfprune.state import inner_optimizer, restore_state, save_state
-from tfprune.backend import tf
+from tfprune.core import analysis, faults, files, signs
+from tfprune.masking import kerases, masked_model, prunable
+from tfprune.masking.kerases import tf
+from tfprune.training.state import inner_optimizer, restore_state, save_state
 
 
 class Callback(keras3.callbacks.Callback, tf_keras.callbacks.Callback):
@@ -38,13 +39,13 @@ class KeepMasks(Callback):
     """
 
     def on_train_begin(self, logs=None):
-        masking.apply_masks(self.model)
+        masked_model.apply_masks(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        masking.apply_masks(self.model)
+        masked_model.apply_masks(self.model)
 
     def on_train_end(self, logs=None):
-        masking.apply_masks(self.model)
+        masked_model.apply_masks(self.model)
 
 
 def current_lr(optimizer):
@@ -53,7 +54,7 @@ def current_lr(optimizer):
     tf_keras reports a schedule at the last step; Keras 3 at the next one, so for Keras 3 the
     schedule is evaluated one step back (both Kerases then log the same rate per epoch).
     """
-    if backend.of(optimizer) == backend.KERAS2:
+    if kerases.of(optimizer) == kerases.KERAS2:
         return float(tf_keras.backend.get_value(optimizer.learning_rate))
     inner = inner_optimizer(optimizer)
     schedule = getattr(inner, "_learning_rate", None)
@@ -125,11 +126,11 @@ class RewindWeights(Callback):
         self.rewind_bn_statistics = rewind_bn_statistics
 
     def on_train_begin(self, logs=None):
-        keep = [m for _, m in masking.pruning_vars(self.model).values()]
+        keep = [m for _, m in masked_model.pruning_vars(self.model).values()]
         if not self.rewind_bn_statistics:
             keep += bn_statistics(self.model)
         restore_state(self.model, self.directory, keep=keep)
-        masking.apply_masks(self.model)
+        masked_model.apply_masks(self.model)
         point = os.path.join(self.directory, REWIND_JSON)
         self._rewind_epoch = files.read_json(point)["epoch"] if os.path.exists(point) else None
 
@@ -201,9 +202,9 @@ class SetSigns(Callback):
         self.shuffle_rng = shuffle_rng
 
     def on_train_begin(self, logs=None):
-        kernels = signs.with_signs(masking.get_kernels(self.model), self.signs_of,
-                                   masking.get_masks(self.model), self.shuffle_rng)
-        masking.set_kernels(self.model, kernels)
+        kernels = signs.with_signs(masked_model.get_kernels(self.model), self.signs_of,
+                                   masked_model.get_masks(self.model), self.shuffle_rng)
+        masked_model.set_kernels(self.model, kernels)
 
 
 class PerturbSigns(Callback):
@@ -223,11 +224,11 @@ class PerturbSigns(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        mask = masking.get_masks(self.model)
+        mask = masked_model.get_masks(self.model)
         rng = np.random.default_rng(self.seed + [epoch])
-        kernels, count = signs.perturb(masking.get_kernels(self.model), mask,
+        kernels, count = signs.perturb(masked_model.get_kernels(self.model), mask,
                                        self.probability, rng)
-        masking.set_kernels(self.model, kernels)
+        masked_model.set_kernels(self.model, kernels)
         self.flipped.append((epoch, count, mask.num_kept))
         logging.info("perturbed the signs of %d of %d surviving weights", count, mask.num_kept)
 
@@ -236,8 +237,8 @@ class FixSigns(Callback):
     """Fixed-sign training: after every step, w <- |w| * sign(w at the start of `fit`)."""
 
     def on_train_begin(self, logs=None):
-        pairs = [(w, np.sign(_numpy(w))) for w, _ in masking.pruning_vars(self.model).values()]
-        if backend.of(self.model) == backend.KERAS2:
+        pairs = [(w, np.sign(_numpy(w))) for w, _ in masked_model.pruning_vars(self.model).values()]
+        if kerases.of(self.model) == kerases.KERAS2:
             pairs = [(w, tf.constant(s, w.dtype)) for w, s in pairs]
             self._project = tf.function(lambda: [w.assign(tf.abs(w) * s) for w, s in pairs])
         else:
@@ -341,11 +342,11 @@ class SignFlips(Callback):
         self.per_epoch = list(per_epoch)  # a resumed round passes the epochs it already has
 
     def on_train_begin(self, logs=None):
-        self._mask = masking.get_masks(self.model)
-        self._previous = masking.get_kernels(self.model)
+        self._mask = masked_model.get_masks(self.model)
+        self._previous = masked_model.get_kernels(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        kernels = masking.get_kernels(self.model)
+        kernels = masked_model.get_kernels(self.model)
         flips = analysis.sign_flips(self._previous, kernels, self._mask)["global"]
         self.per_epoch.append(flips)
         self._previous = kernels

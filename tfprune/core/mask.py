@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
-from tfprune import files
+from tfprune.core import files
 
 
 class Mask(Mapping):

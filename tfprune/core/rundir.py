@@ -20,9 +20,9 @@ import io
 import json
 import os
 
-from tfprune import config as config_lib
-from tfprune import faults, files
-from tfprune.mask import Mask
+from tfprune.core import faults, files
+from tfprune.core.mask import Mask
+from tfprune.engine import config as config_lib
 
 RESULT_COLUMNS = ("round", "density", "test_accuracy", "test_loss", "train_loss", "seconds")
 
@@ -188,7 +188,7 @@ class RunDir:
     def save_round(self, r, mask, kernels, model, metrics):
         """Writes a round's files (the model's full state into its checkpoint folder);
         metrics.json last, so a crash leaves it incomplete."""
-        from tfprune import state  # loads TensorFlow: reading a run directory does not
+        from tfprune.training import state  # loads TensorFlow: reading a run directory does not
         folder = self.round_dir(r)
         os.makedirs(folder, exist_ok=True)
         name = os.path.basename(folder)

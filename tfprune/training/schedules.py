@@ -11,7 +11,7 @@ import math
 import keras as keras3
 import tf_keras
 
-from tfprune.backend import tf
+from tfprune.masking.kerases import tf
 
 # The paper drops the rate at epochs 70 and 130 of 150; shorter rounds scale these.
 PAPER_DROPS = (70 / 150, 130 / 150)

@@ -1,0 +1,1 @@
+"""The experiment engine: config, methods, the round loop, resume, monitors, TensorBoard, distribution."""

@@ -1,0 +1,1 @@
+"""Export of finished rounds as deployable models, with their size, accuracy and latency."""

@@ -1,0 +1,1 @@
+"""What a round of pruning needs inside any `fit`: callbacks, the round's LR schedule, the saved training state."""
