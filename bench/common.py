@@ -1,7 +1,7 @@
 """Shared helpers of the benchmarks: a step timer, resident memory, and a printed table."""
 import statistics
 
-from tfprune.training.callbacks import StepTimer  # noqa: F401  (re-exported for the benchmarks)
+from tfprune.engine.monitors import StepTimer  # noqa: F401  (re-exported for the benchmarks)
 
 
 def rss_mib():

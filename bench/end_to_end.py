@@ -15,6 +15,7 @@ import time
 from absl import app, flags
 from common import StepTimer, median, table
 
+from tfprune.core import clock
 from tfprune.engine import loop
 from tfprune.engine.config import Config
 
@@ -42,7 +43,7 @@ def main(argv):
 
 def measure(checkpoint_every):
     """Runs the configuration once; prints its phase table; returns (wall, step) seconds."""
-    timer, stopwatch = StepTimer(), loop.Stopwatch()
+    timer, stopwatch = StepTimer(), clock.Stopwatch()
     config = Config(method=FLAGS.method, rounds=FLAGS.rounds, epochs=FLAGS.epochs,
                     checkpoint_every=checkpoint_every,
                     workdir=tempfile.mkdtemp(prefix="tfprune_bench_"))

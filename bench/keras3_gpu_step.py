@@ -4,15 +4,14 @@
         [--warmup=5] [--repeats=3] [--density=0.2] [--policy=mixed_bfloat16]
 
 Needs a GPU machine with keras (>= 3.6), JAX and numpy; TensorFlow need not be installed: the
-`tfprune` package imports TensorFlow, so this script loads only `tfprune/masking/prunable.py` and
-`tfprune/masking/keras3_constraints.py` (which need just keras and numpy) as standalone modules, and
-builds its own copy of the CIFAR ResNet-18 (tfprune/models/resnet_cifar.py, layers.py).
+script imports only `tfprune/masking/prunable.py` and `tfprune/masking/keras3_constraints.py`
+(which need just keras and numpy; importing `tfprune` loads nothing else), and builds its own copy of the CIFAR ResNet-18 (tfprune/models/resnet_cifar.py, layers.py).
 
 The masked model uses tfprune's Keras 3 mechanism unchanged: `prunable.walk` lists the
-weights, `masks_keras3.attach` gives every prunable weight a MaskHolder and the KeepMask
+weights, `keras3_constraints.wrap` gives every prunable weight a MaskHolder and the KeepMask
 constraint (w <- w * mask after each optimizer update), the masks are set to a random
 0/1 pattern of density `--density`, the pruned weights are zeroed, and
-`masks_keras3.changed` drops the compiled step. The dense model is the same model
+`keras3_constraints.changed` drops the compiled step. The dense model is the same model
 (same seed) without masks.
 
 Timing: random data at the given batch size, `model.fit` (verbose 0) with a callback
@@ -24,7 +23,6 @@ host may run ahead of the device as in a normal fit: (t_last - t_first) / steps.
 After timing, every pruned weight of the masked model is checked to be exactly zero.
 """
 import argparse
-import importlib.util
 import os
 import pathlib
 import sys
@@ -39,20 +37,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BN_MOMENTUM, BN_EPSILON = 0.9, 1e-5  # tfprune/models/layers.py
 
 
-def load(name):
-    """Loads tfprune/<name>.py as a standalone module (not through the tfprune package,
-    whose __init__ imports TensorFlow)."""
-    spec = importlib.util.spec_from_file_location(f"tfprune_{name}",
-                                                  ROOT / "tfprune" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-prunable = load("prunable")
-masks_keras3 = load("masks_keras3")
-
+sys.path.insert(0, str(ROOT))  # tfprune's package imports nothing heavy; these two need no TF
+from tfprune.masking import keras3_constraints, prunable  # noqa: E402
 
 # --- CIFAR ResNet-18, as tfprune/models/resnet_cifar.py + layers.py build it ---------------
 
@@ -96,7 +82,7 @@ def build(variant, args):
     pruned = []  # (variable, mask as numpy) of every masked weight
     if variant == "masked":
         weights = prunable.walk(model)
-        masks_keras3.attach(weights)
+        keras3_constraints.wrap(model, weights)
         rng = np.random.default_rng(args.seed)
         for w in weights:
             if not w.prunable:
@@ -104,8 +90,8 @@ def build(variant, args):
             mask = (rng.random(tuple(w.variable.shape)) < args.density).astype("float32")
             w.variable.constraint.holder.mask.assign(mask)
             pruned.append((w.variable, mask))
-        masks_keras3.apply_masks(model, [(v, v.constraint.holder.mask) for v, _ in pruned])
-        masks_keras3.changed(model)
+        keras3_constraints.apply_masks(model, [(v, v.constraint.holder.mask) for v, _ in pruned])
+        keras3_constraints.changed(model)
     model.compile(
         optimizer=keras.optimizers.SGD(args.lr, momentum=0.9, weight_decay=5e-4),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))

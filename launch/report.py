@@ -9,6 +9,7 @@ mask_overlap.png compares two configurations, so one run (or the seeds of one) h
 from absl import app, flags
 
 from tfprune.core import logs
+from tfprune.engine import grouping
 from tfprune.report import figures
 
 flags.DEFINE_multi_string("runs", None, "Run directories written by launch/train.py, or folders "
@@ -21,7 +22,7 @@ FLAGS = flags.FLAGS
 def main(argv):
     paths = [path for arg in FLAGS.runs + argv[1:] for path in arg.split(",") if path]
     with logs.exit_on_bad_input():
-        runs = [run for path in paths for run in figures.find_runs(path)]
+        runs = [run for path in paths for run in grouping.find_runs(path)]
         written = figures.write(runs, FLAGS.out)
     print("\n".join(written))
 

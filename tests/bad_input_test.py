@@ -13,7 +13,7 @@ from snapshots import snapshot
 from conftest import ROOT, launcher_flags, tiny_config
 from tfprune.engine import loop
 from tfprune.engine.config import Config
-from tfprune.training.callbacks import TrainingDiverged
+from tfprune.engine.monitors import TrainingDiverged
 
 TRAIN_PY = os.path.join(ROOT, "launch", "train.py")
 _spec = importlib.util.spec_from_file_location("launch_train", TRAIN_PY)

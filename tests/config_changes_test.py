@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tfprune.engine import loop
+from tfprune.engine import config_changes, loop
 from tfprune.masking.kerases import keras as _keras
 from tfprune.report import figures
 
@@ -19,7 +19,7 @@ from snapshots import curve, snapshot
 from conftest import tiny_config
 from tfprune.core.rundir import RunDir
 from tfprune.engine.config import Config
-from tfprune.training.callbacks import TrainingDiverged
+from tfprune.engine.monitors import TrainingDiverged
 
 # Fine-tuning at an absurd rate: round 0 trains normally, round 1 diverges.
 BASE = tiny_config(rounds=2, method="ft")
@@ -40,7 +40,7 @@ def diverged(tmp_path_factory):
 @pytest.mark.slow
 def test_a_diverged_round_is_recorded_and_earlier_rounds_kept(diverged):
     run_dir = RunDir(diverged[0])
-    assert run_dir.completed_rounds() == [0] and run_dir.diverged_round() == 1
+    assert run_dir.completed_rounds() == [0] and config_changes.diverged_round(run_dir) == 1
     record = run_dir.diverged(1)  # the loss, the weights or both: CPUs propagate NaN differently
     assert record["epoch"] == 1 and (record["loss"] in ("nan", "inf") or record["nonfinite"])
     assert np.isfinite(run_dir.metrics(0)["test_loss"])
@@ -65,7 +65,7 @@ def test_retraining_a_diverged_round_with_other_settings_equals_a_fresh_run(dive
     round0 = {k: v for k, v in snapshot(workdir).items() if k.startswith("round_00")}
     results = loop.run(Config(**BASE, finetune_lr=0.01, workdir=str(workdir)))
     run_dir, fresh = RunDir(workdir), diverged[1]
-    assert [m["round"] for m in results] == [0, 1, 2] and run_dir.diverged_round() is None
+    assert [m["round"] for m in results] == [0, 1, 2] and config_changes.diverged_round(run_dir) is None
     assert {k: v for k, v in snapshot(workdir).items() if k.startswith("round_00")} == round0
     # finetune_lr does not touch round 0, so the runs must agree bit for bit
     assert_same_run(run_dir, fresh, rounds=[1, 2])
@@ -200,9 +200,9 @@ def test_the_switch_to_new_settings_drops_the_epochs_and_survives_a_kill(
         assert not os.path.exists(run_dir.resume_dir(1))  # the old settings' epochs are gone
         assert not os.path.exists(run_dir.changes_path)
         if kill_at == "retrain_noted":  # still the old configuration, still diverged
-            assert run_dir.read_config()["finetune_lr"] == 0.05 and run_dir.diverged_round() == 1
+            assert run_dir.read_config()["finetune_lr"] == 0.05 and config_changes.diverged_round(run_dir) == 1
         else:  # the new configuration is the run's: no second change slips in as "diverged"
-            assert run_dir.diverged_round() is None
+            assert config_changes.diverged_round(run_dir) is None
             with pytest.raises(ValueError, match=r"finetune_lr: 0.01 -> 0.02\); use another"):
                 loop.run(dataclasses.replace(new, finetune_lr=0.02))
     loop.run(new)

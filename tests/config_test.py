@@ -58,18 +58,18 @@ def test_rewind_epoch_limits_bind_imp_only():
 
 
 def test_roles_are_declared_on_the_fields_and_derive_the_key_sets():
-    from tfprune.core.rundir import RunDir
     from tfprune.engine import config as config_lib
-    from tfprune.report import figures
+    from tfprune.engine import config_changes as changes
+    from tfprune.engine import grouping
     roles = {f.name: f.metadata["role"] for f in dataclasses.fields(Config)}
     assert set(roles.values()) <= set(config_lib.ROLES) | {None}
-    assert RunDir.FREE_KEYS == config_lib.keys(config_lib.FREE)
-    assert RunDir.RETRAIN_KEYS == config_lib.keys(config_lib.RETRAIN)
-    assert set(figures.NOT_GROUPED) == {"seed"} | set(RunDir.FREE_KEYS)
-    assert {"workdir", "rounds", "data_dir", "strategy"} <= set(RunDir.FREE_KEYS)
-    assert {"lr", "momentum", "weight_decay"} <= set(RunDir.RETRAIN_KEYS)
+    assert changes.FREE_KEYS == config_lib.keys(config_lib.FREE)
+    assert changes.RETRAIN_KEYS == config_lib.keys(config_lib.RETRAIN)
+    assert set(grouping.NOT_GROUPED) == {"seed"} | set(changes.FREE_KEYS)
+    assert {"workdir", "rounds", "data_dir", "strategy"} <= set(changes.FREE_KEYS)
+    assert {"lr", "momentum", "weight_decay"} <= set(changes.RETRAIN_KEYS)
     assert not {"method", "model", "prune_fraction", "pruning"} & (
-        set(RunDir.FREE_KEYS) | set(RunDir.RETRAIN_KEYS))
+        set(changes.FREE_KEYS) | set(changes.RETRAIN_KEYS))
 
 
 def test_defaults_are_the_registries_defaults():

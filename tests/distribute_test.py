@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tfprune
-from tfprune.engine import distribute, loop
+from tfprune.engine import build, distribute, loop
 from tfprune.masking import masked_model
 from tfprune.masking.kerases import keras as _keras
 from tfprune.masking.kerases import tf
@@ -29,12 +29,13 @@ import numpy as np
 from tfprune.engine import loop
 from tfprune.masking import masked_model
 from tfprune.engine.config import Config
+from tfprune.engine import build
 captured = {}
-original = loop.build_model
+original = build.build_model
 def build_model(*args, **kwargs):
     captured["model"] = original(*args, **kwargs)
     return captured["model"]
-loop.build_model = build_model
+build.build_model = build_model
 results = loop.run(Config(**json.loads(sys.argv[1])))
 same = True
 for weight, mask in masked_model.pruning_vars(captured["model"]).values():
@@ -119,7 +120,7 @@ def test_mixed_precision_run_keeps_float32_masks_and_exact_zeros(tmp_path):
     config = Config(**tiny_config(mixed_precision=True, workdir=str(tmp_path)))
     results = loop.run(config)
     assert keras.mixed_precision.global_policy().name == "float32"  # the process's is restored
-    model = loop.build_model(config, loop.load_data(config, 0))
+    model = build.build_model(config, build.load_data(config, 0))
     assert model.get_layer("mask_wrapper_fc1").layer.compute_dtype == "bfloat16"
     assert model.layers[-1].compute_dtype == "float32"  # float32 logits
     run_dir = RunDir(tmp_path)

@@ -8,7 +8,7 @@ import pytest
 from conftest import TINY_RUNS, tiny_config
 from tfprune.core.mask import Mask
 from tfprune.core.rundir import RunDir
-from tfprune.engine import loop
+from tfprune.engine import build, loop
 from tfprune.engine.config import Config
 from tfprune.masking import masked_model
 from tfprune.training import state
@@ -141,7 +141,7 @@ def test_each_rounds_mask_and_kernel_files_are_what_its_checkpoint_holds(runs):
     mask and kernels of the model the round's checkpoint (what a resume restores) holds."""
     _, run_dir = runs["lrr"]
     saved = Config.from_dict(run_dir.read_config())
-    model = loop.build_model(saved, loop.load_data(saved, 0))
+    model = build.build_model(saved, build.load_data(saved, 0))
     for r in range(ROUNDS + 1):
         state.restore_state(model, run_dir.checkpoint_dir(r))
         mask, kernels = run_dir.mask(r), masked_model.get_kernels(model)

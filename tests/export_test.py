@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from snapshots import snapshot
 
-from tfprune.engine import loop
+from tfprune.engine import build, loop
 from tfprune.engine.config import Config
 from tfprune.export import artifacts, latency, litert
 from tfprune.export import plan as export_plan
@@ -49,7 +49,7 @@ def exported(runs, tmp_path_factory):
 
 def _test_inputs(run, rows=256):
     config = Config.from_dict(json.load(open(os.path.join(run, "config.json"))))
-    x = np.concatenate([np.asarray(x) for x, _ in loop.load_data(config, 1).test])
+    x = np.concatenate([np.asarray(x) for x, _ in build.load_data(config, 1).test])
     return x[:rows].astype(np.float32)
 
 

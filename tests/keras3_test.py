@@ -112,7 +112,7 @@ class LearningRateProbe(tfprune.training.callbacks.Callback):
         self.out = out
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.out.append(tfprune.training.callbacks.current_lr(self.model.optimizer))
+        self.out.append(tfprune.training.optimizers.current_lr(self.model.optimizer))
 
 
 class KernelProbe(tfprune.training.callbacks.Callback):

@@ -11,6 +11,7 @@ keras = _keras("2")
 from tiny import STEPS, Probe, compiled, data, tiny_model, values
 
 from tfprune.core.mask import Mask
+from tfprune.training import starts
 
 
 def test_wrap_names_every_conv_and_dense_kernel():
@@ -77,9 +78,9 @@ def test_rewind_weights_restores_the_rewind_point_under_the_new_mask(tmp_path):
     model.fit(data(), epochs=3, verbose=0,
               callbacks=[cb.SaveRewindPoint(prefix, epoch=1), Record(), cb.KeepMasks()])
     mask = tfprune.prune(model, fraction=0.5)
-    bn_stats = values(cb.bn_statistics(model))
+    bn_stats = values(starts.bn_statistics(model))
     probe = Probe(lambda m: (values(m.trainable_variables), int(m.optimizer.iterations),
-                             values(cb.bn_statistics(m)), masked_model.get_masks(m)))
+                             values(starts.bn_statistics(m)), masked_model.get_masks(m)))
     model.fit(data(), epochs=3, initial_epoch=1, verbose=0,
               callbacks=[cb.RewindWeights(prefix), probe, cb.KeepMasks()])
     weights, step, stats, masks_then = probe.value

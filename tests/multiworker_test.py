@@ -16,7 +16,7 @@ from conftest import ROOT, launcher_flags, tiny_config
 from tfprune.core import files
 from tfprune.core.mask import Mask
 from tfprune.core.rundir import RunDir, WorkerRunDir
-from tfprune.engine import distribute, loop
+from tfprune.engine import config_changes, distribute, loop
 from tfprune.engine.config import Config
 
 SETTINGS = tiny_config(rounds=2, epochs=3, warmup_epochs=1, rewind_epoch=1)
@@ -136,11 +136,11 @@ def test_a_worker_reads_what_it_wrote_else_the_chiefs_copy_and_writes_only_its_o
     assert worker.mask(0) == Mask({"w": [1, 0]}) and worker.progress(1) == {"epoch": 2}
     assert worker.source(worker.resume_dir(1)) == shared.resume_dir(1)
     assert worker.source("/elsewhere/x") == "/elsewhere/x"  # not in the run directory
-    worker.write_config({"rounds": 3})  # the chief's to write: nothing happens
+    config_changes.write(worker, {"rounds": 3})  # the chief's to write: nothing happens
     assert shared.read_config() == {"rounds": 2} and not scratch.exists()
-    worker.check_config({"rounds": 3})  # the shared directory's own checks
+    config_changes.check(worker, {"rounds": 3})  # the shared directory's own checks
     with pytest.raises(ValueError, match="another configuration"):
-        worker.check_config({"rounds": 2, "seed": 1})
+        config_changes.check(worker, {"rounds": 2, "seed": 1})
     files.write_json(os.path.join(worker.resume_dir(1), "progress.json"), {"epoch": 3})
     assert worker.progress(1) == {"epoch": 3} and shared.progress(1) == {"epoch": 2}
     assert worker.source(worker.resume_dir(1)) == worker.resume_dir(1)

@@ -4,6 +4,7 @@ import io
 import numpy as np
 import pytest
 
+from tfprune.core import clock
 from tfprune.engine import console
 from tfprune.masking.kerases import keras
 
@@ -11,20 +12,20 @@ from tfprune.masking.kerases import keras
 @pytest.mark.parametrize("seconds, text", [(0, "0s"), (41.4, "41s"), (130, "2m10s"),
                                            (3900, "1h05m"), (-3, "0s")])
 def test_duration_reads_like_a_person_would_say_it(seconds, text):
-    assert console.duration(seconds) == text
+    assert clock.duration(seconds) == text
 
 
 def test_eta_is_the_mean_time_per_unit_times_the_units_left():
-    assert console.eta(10.0, 2, 10) == pytest.approx(40.0)
-    assert console.eta(10.0, 0, 10) is None
-    assert console.eta(10.0, 3, None) is None
-    assert console.eta(10.0, 12, 10) == 0
+    assert clock.eta(10.0, 2, 10) == pytest.approx(40.0)
+    assert clock.eta(10.0, 0, 10) is None
+    assert clock.eta(10.0, 3, None) is None
+    assert clock.eta(10.0, 12, 10) == 0
 
 
 def test_bar_fills_in_proportion():
-    assert console.bar(0, 10, width=10) == "[..........]"
-    assert console.bar(5, 10, width=10) == "[#####.....]"
-    assert console.bar(12, 10, width=10) == "[##########]"
+    assert clock.bar(0, 10, width=10) == "[..........]"
+    assert clock.bar(5, 10, width=10) == "[#####.....]"
+    assert clock.bar(12, 10, width=10) == "[##########]"
 
 
 class _Terminal(io.StringIO):
@@ -43,15 +44,15 @@ def _fit(callback, epochs=2):
 def test_on_a_terminal_the_bar_redraws_and_clears_and_each_epoch_logs_a_run_eta(monkeypatch):
     terminal, logged = _Terminal(), []
     monkeypatch.setattr(console.logging, "info", lambda fmt, *a: logged.append(fmt % a))
-    clock = console.RunClock(total_epochs=4)
-    callback = console.Progress("[round 1/3] ", clock, stream=terminal)
+    run_clock = clock.RunClock(total_epochs=4)
+    callback = console.Progress("[round 1/3] ", run_clock, stream=terminal)
     monkeypatch.setattr(console.time, "perf_counter", iter(range(0, 10_000, 1)).__next__)
     _fit(callback)
     drawn = terminal.getvalue()
     assert "\r[round 1/3] epoch 1/2 [" in drawn and "/10 " in drawn and "steps/s ETA" in drawn
     assert drawn.endswith("\r\033[K")  # the bar is gone before the epoch line
     assert len(logged) == 2 and logged[0].startswith("[round 1/3] epoch 1/2 loss=")
-    assert "run ETA" in logged[0] and clock.done == 2
+    assert "run ETA" in logged[0] and run_clock.done == 2
 
 
 def test_without_a_terminal_long_epochs_log_a_line_every_interval(monkeypatch):

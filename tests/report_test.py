@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from tfprune.engine import grouping
 from tfprune.report import figures
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -41,7 +42,7 @@ def test_the_launcher_refuses_a_folder_that_is_not_a_run(tmp_path):
 
 def test_load_run_refuses_a_missing_folder(tmp_path):
     with pytest.raises(ValueError, match="is not a run directory"):
-        figures.load_run(str(tmp_path / "nope"))
+        grouping.load_run(str(tmp_path / "nope"))
 
 
 def copy_run(source, dest, **changes):

@@ -54,7 +54,8 @@ def assert_same_result(run_dir, reference):
     ("saved_checkpoint:round_01", 1, (1, 3)),    # all but metrics.json
     ("saved_metrics:round_00", 1, (0, 3)),       # between rounds, before the epochs' cleanup
     ("saved_mask:round_00", 2, (0, 2)),          # epoch 3 was not saved: it is trained again
-    ("saved_mask:round_01", 0, (1, None)),       # no epoch checkpoints: the round restarts
+    ("saved_mask:round_01", 0, (1, 1)),          # no epoch checkpoints: from the round's start
+    ("round_started:round_02", 1, (2, 1)),       # right after the round's start was saved
 ])
 def test_killed_at_a_named_stage_resumes_to_the_uninterrupted_result(stage, every, saved,
                                                                      reference, tmp_path):

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import ROOT, tiny_config
 from tfprune.core.rundir import RunDir
+from tfprune.engine import grouping
 from tfprune.grid import sweep
 from tfprune.report import figures
 
@@ -77,7 +78,7 @@ def test_rerunning_a_sweep_trains_nothing_again(masks_sweep):
 @pytest.mark.slow
 def test_the_report_draws_a_sweep_folder_by_variant(masks_sweep, tmp_path):
     out, _ = masks_sweep
-    runs = figures.find_runs(out)
+    runs = grouping.find_runs(out)
     assert len(runs) == 8
     assert sorted(figures.group_runs(runs)) == sorted(sweep.NAMED["masks"])
     figures.write(runs, str(tmp_path))

@@ -13,6 +13,7 @@ from tfprune.engine import loop
 from tfprune.engine.config import Config
 from tfprune.masking import masked_model
 from tfprune.training import callbacks as cb
+from tfprune.training import starts
 
 
 def trained_with_rewind_point(tmp_path, fraction=0.5):
@@ -74,13 +75,13 @@ def test_lrr_with_bn_rewind_resets_only_batchnorm_and_the_optimizer(tmp_path):
     class Record(tfprune.training.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 0:
-                seen["bn"] = values(cb.bn_variables(self.model))
+                seen["bn"] = values(starts.bn_variables(self.model))
 
     model.fit(data(), epochs=3, verbose=0, callbacks=[cb.SaveRewindPoint(rewind, 1), Record(),
                                                       cb.KeepMasks()])
     tfprune.prune(model, 0.5)
     kernels_before = masked_model.get_kernels(model)
-    probe = Probe(lambda m: (values(cb.bn_variables(m)), masked_model.get_kernels(m),
+    probe = Probe(lambda m: (values(starts.bn_variables(m)), masked_model.get_kernels(m),
                              int(m.optimizer.iterations)))
     model.fit(data(), epochs=1, verbose=0, callbacks=[cb.RestartSchedule(),
                                                       cb.RewindBatchNorm(rewind), probe])

@@ -103,3 +103,32 @@ def distances(before, after, mask=None):
         "cosine": {"global": cosine(pooled_a, pooled_b),
                    "layers": {k: cosine(a[k], b[k]) for k in a}},
     }
+
+
+def round_analysis(kernels, mask, rewind_kernels, previous=None):
+    """Sign flips, weight distances and mask changes of a round, as flat metrics.
+
+    Args:
+        kernels, mask: the round's trained kernels and its mask.
+        rewind_kernels: the kernels of the rewind point.
+        previous: (kernels, mask) at the end of the previous round, or None.
+
+    Returns:
+        {name: global value} plus {"layer_" + name: {layer: value}} for each analysis.
+    """
+    distance = distances(rewind_kernels, kernels, mask)
+    results = {
+        "sign_flips_vs_rewind": sign_flips(rewind_kernels, kernels, mask),
+        "distance_from_rewind": distance["l2"],
+        "cosine_to_rewind": distance["cosine"],
+    }
+    if previous is not None:
+        previous_kernels, previous_mask = previous
+        results["sign_flips_vs_prev_round"] = sign_flips(previous_kernels, kernels, mask)
+        results["mask_overlap_prev_round"] = mask_overlap(previous_mask, mask)
+        results["mask_hamming_prev_round"] = mask_hamming(previous_mask, mask)
+    flat = {}
+    for name, value in results.items():
+        flat[name] = value["global"]
+        flat["layer_" + name] = value["layers"]
+    return flat

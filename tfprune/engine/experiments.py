@@ -7,6 +7,7 @@ from tfprune.core.rundir import RunDir
 from tfprune.masking import masked_model
 from tfprune.pruning import registry as pruning
 from tfprune.training import callbacks as cb
+from tfprune.training import starts
 
 MATCHING_KEYS = ("model", "width", "dataset", "ignore_layers")
 
@@ -57,18 +58,23 @@ def round_mask(config, kernels, previous, sources, r):
                                        np.random.default_rng([config.seed, r]))
 
 
-def start_callbacks(config, run_dir, sources, r):
-    """Callbacks that run after the method's restart at the start of pruned round `r`."""
-    out = []
+def start(config, model, rewind_dir, signs_of, r):
+    """Starts pruned round `r` after the method's start: rewinds BatchNorm to the rewind point
+    in `rewind_dir` (--rewind_bn) and sets the signs (--signs) of `signs_of()`, the kernels
+    that `signs_source` names."""
     if config.rewind_bn:
-        out.append(cb.RewindBatchNorm(run_dir.source(run_dir.rewind_dir)))
+        starts.rewind_batch_norm(model, rewind_dir)
     if config.signs != "keep":
-        signs_of = {"trained": lambda: run_dir.kernels(r - 1),
-                    "rewind": run_dir.rewind_kernels,
-                    "source": lambda: sources["signs"].kernels(r - 1)}[config.signs]()
         shuffle = np.random.default_rng([config.seed, r, 1]) if config.shuffle_magnitudes else None
-        out.append(cb.SetSigns(signs_of, shuffle))
-    return out
+        starts.set_signs(model, signs_of(), shuffle)
+
+
+def signs_source(config, sources, r, trained, rewind):
+    """A function returning the kernels whose signs round `r` takes (--signs): the previous
+    round's `trained` ones, the `rewind` point's, or the --signs_from run's."""
+    return {"trained": lambda: trained, "rewind": lambda: rewind(),
+            "source": lambda: sources["signs"].kernels(r - 1),
+            "keep": lambda: None}[config.signs]
 
 
 def training_callbacks(config, r):

@@ -8,7 +8,7 @@ of the round at the fine-tuning rate).
 """
 import dataclasses
 
-from tfprune.training import callbacks as cb
+from tfprune.training import starts
 
 WEIGHT_SOURCES = ("rewind", "trained")
 LR_STARTS = ("rewind", "restart", "continue")
@@ -44,13 +44,13 @@ class Method:
         """The epoch a pruned round starts counting from (IMP resumes at the rewind point)."""
         return rewind_epoch if self.lr_start == "rewind" else 0
 
-    def callbacks(self, rewind_dir):
-        """The callbacks that start a pruned round of this method."""
+    def start(self, model, rewind_dir):
+        """Starts a pruned round of this method on `model`, whose mask is set: IMP rewinds to
+        the rewind point saved in `rewind_dir`, LRR restarts the schedule, FT goes on."""
         if self.weights == "rewind":
-            return [cb.RewindWeights(rewind_dir)]
-        if self.lr_start == "restart":
-            return [cb.RestartSchedule()]
-        return []
+            starts.rewind_weights(model, rewind_dir)
+        elif self.lr_start == "restart":
+            starts.restart_schedule(model)
 
 
 _METHODS = {

@@ -16,7 +16,8 @@ from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.custom_scalar import summary as custom_scalar_summary
 
 from tfprune.masking.kerases import tf
-from tfprune.training.callbacks import Callback, current_lr
+from tfprune.training.callbacks import Callback
+from tfprune.training.optimizers import current_lr
 
 MASK_IMAGE_SIZE = 256  # masks are block-averaged down to at most this many pixels a side
 MASK_IMAGE_LAYERS = 3  # first, middle and last prunable layer
@@ -35,6 +36,20 @@ class EpochSummaries(Callback):
             for key, value in (logs or {}).items():
                 tf.summary.scalar(f"epoch/{key}", value)
             tf.summary.scalar("epoch/learning_rate", current_lr(self.model.optimizer))
+
+
+def open_writer(run_dir, done, step):
+    """The run's TensorBoard writer, set up so that TensorBoard shows every epoch and round
+    once: what an interrupted or diverged attempt wrote at or past `step` (the epoch, counted
+    across rounds, this process goes on from) is dropped, and the summaries of completed
+    rounds `done` that a kill cut off are written again."""
+    mark_restart(run_dir.root, step)
+    missing = sorted(set(done) - logged_rounds(run_dir.root)) if done else []
+    writer = tf.summary.create_file_writer(run_dir.root, flush_millis=10_000)  # live view
+    write_layout(writer)
+    for k in missing:
+        write_round(writer, run_dir.metrics(k), run_dir.kernels(k), run_dir.mask(k))
+    return writer
 
 
 def mark_restart(logdir, step):

@@ -25,7 +25,7 @@ from absl import logging
 
 from tfprune.core import files, logs
 from tfprune.core.rundir import RunDir
-from tfprune.engine import loop
+from tfprune.engine import build
 from tfprune.engine.config import Config
 from tfprune.export import latency, litert, tradeoff
 from tfprune.export import plan as export_plan
@@ -75,8 +75,8 @@ def load_round(run, r):
     """Rebuilds round `r` of `run`: its checkpoint's weights, its mask applied, then stripped."""
     run_dir = RunDir(run)
     config = Config.from_dict(run_dir.read_config())
-    data = loop.load_data(config, r)
-    model = loop.build_model(config, data)
+    data = build.load_data(config, r)
+    model = build.build_model(config, data)
     state.restore_state(model, run_dir.checkpoint_dir(r))
     mask = run_dir.mask(r)
     masked_model.set_masks(model, mask)

@@ -10,9 +10,8 @@ import time
 
 from absl import logging
 
-from tfprune.core import faults
+from tfprune.core import clock, faults
 from tfprune.core.rundir import RunDir
-from tfprune.engine import console
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,12 +72,12 @@ class SweepProgress:
         self.done += outcome.status == "done"
         self.failed += outcome.status != "done"
         ended = self.done + self.failed
-        left = console.eta(time.perf_counter() - self.start, self.counted,
+        left = clock.eta(time.perf_counter() - self.start, self.counted,
                             self.counted + self.total - ended)
         logging.info("sweep: %d/%d runs done%s: %s %s%s%s", self.done, self.total,
                      f" ({self.failed} failed)" if self.failed else "", label, outcome.status,
                      f" ({outcome.error})" if outcome.error else "",
-                     f", ETA {console.duration(left)}" if left and ended < self.total else "")
+                     f", ETA {clock.duration(left)}" if left and ended < self.total else "")
 
 
 def run_serial(jobs, max_retries=0, before=None, already_done=0):

@@ -15,6 +15,7 @@ from absl import logging
 
 from tfprune.core import files
 from tfprune.core.rundir import RunDir
+from tfprune.engine import config_changes, grouping
 from tfprune.engine.config import Config
 from tfprune.grid import executors, shards
 
@@ -136,7 +137,7 @@ def run(base, variants, seeds, widths, out, executor="serial", shard=None, max_r
     todo = [job for job in mine if job not in done]
     if done:
         logging.info("sweep: %d of %d runs already complete", len(done), len(mine))
-    outcomes = {job.workdir: executors.Outcome(job.workdir, "done") for job in done}
+    outcomes = {job.workdir: check_done(job) for job in done}
     if todo:
         own = {job.workdir for job in mine}
 
@@ -152,29 +153,67 @@ def run(base, variants, seeds, widths, out, executor="serial", shard=None, max_r
     ordered = [outcomes[job.workdir] for job in mine]
     table = executors.summary(mine, ordered)
     logging.info("sweep status:\n%s", table)
-    rows = aggregate(out, [job.workdir for job in jobs if job.is_done()])
+    rows = aggregate(out, [job.workdir for job in jobs
+                           if job.is_done() and not other_settings(job)])
     failed = sum(o.status != "done" for o in ordered)
     if failed:
         raise SweepIncomplete(failed, len(mine), table, ordered, rows)
     return rows
 
 
+def check_done(job):
+    """The `Outcome` of a run found complete: "done" if it ran the sweep's settings (see
+    `other_settings`; a run retrained after a divergence is said in a warning), else "failed"
+    with the reason."""
+    error = other_settings(job)
+    if error:
+        return executors.Outcome(job.workdir, "failed", error)
+    run_dir = RunDir(job.workdir)
+    changed_from = config_changes.changed_from(run_dir)
+    if changed_from is not None:
+        logging.warning("sweep: %s was retrained with other settings from round %d after a "
+                        "divergence (%s); aggregate.csv keeps it in a row of its own",
+                        job.label, changed_from, run_dir.changes_path)
+    return executors.Outcome(job.workdir, "done")
+
+
+def other_settings(job):
+    """Why the complete run of `job` is not the sweep's, or None: it must have run the sweep's
+    settings (up to FREE keys), or have run them until a divergence after which it was
+    retrained with the changes that its config_changes.json records."""
+    run_dir = RunDir(job.workdir)
+    theirs = run_dir.read_config()
+    for change in reversed(run_dir.config_changes()):  # back to the settings it started with
+        theirs |= {k: v["old"] for k, v in change["changed"].items()}
+    differing = config_changes.differences(theirs, job.config, _DEFAULTS)
+    if not differing:
+        return None
+    return (f"{job.workdir} is complete but ran other settings "
+            f"({config_changes.describe(differing)}); use another --out, or delete that run "
+            "to run it again")
+
+
+_DEFAULTS = Config().to_dict()  # for runs written before a key existed
+
+
 def aggregate(out, workdirs):
-    """Mean and standard deviation over seeds per (variant, width, round) -> aggregate.csv."""
-    groups = {}
+    """Mean and standard deviation over seeds per (group, round) -> aggregate.csv, grouped by
+    the report's rule (`engine.grouping`): a run retrained with other settings after a
+    divergence is a row of its own, "<variant> (settings changed at round k)"."""
     if not workdirs:
         return []
-    for workdir in workdirs:
-        run_dir = RunDir(workdir)
-        config = run_dir.read_config()
-        groups.setdefault((config["name"] or config["method"], config["width"]), []).append(
-            [run_dir.metrics(r) for r in run_dir.completed_rounds()])
     header = ["variant", "width", "round", "seeds"] + [
         f"{m}_{stat}" for m in AGGREGATED for stat in ("mean", "std")]
     rows = []
-    for (name, width), runs in groups.items():
+    for group in grouping.group(workdirs):
+        runs = [[run_dir.metrics(r) for r in run_dir.completed_rounds()]
+                for run_dir in map(RunDir, group.paths)]
+        variant = group.config["name"] or group.config["method"]
+        if group.changed_from is not None:
+            variant += f" (settings changed at round {group.changed_from})"
+        width = group.config["width"]
         for r in range(min(len(rounds) for rounds in runs)):
-            row = [name, "" if width is None else width, r, len(runs)]
+            row = [variant, "" if width is None else width, r, len(runs)]
             for metric in AGGREGATED:
                 values = [rounds[r].get(metric) for rounds in runs]
                 values = np.array([v for v in values if v is not None], float)

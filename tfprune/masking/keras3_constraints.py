@@ -1,4 +1,5 @@
-"""Masks for Keras 3 models on any backend: a mask per weight variable, kept by a constraint.
+"""The mask mechanism of Keras 3 models on any backend (see `mechanism`): a mask variable per
+weight, kept by a constraint.
 
 Each prunable weight gets a 0/1 mask variable, held by a small `MaskHolder` layer set on
 the layer that owns the weight (as an attribute Keras does not track, so the model's
@@ -10,6 +11,8 @@ are masked in place. Keras saves the holders with the model (it walks layer
 attributes), so `load_model` can read the masks back.
 """
 import keras
+
+from tfprune.masking import prunable
 
 ATTRIBUTE = "_tfprune_mask_{}"
 
@@ -47,9 +50,14 @@ def _attribute(weight):
     return ATTRIBUTE.format(weight.key.rsplit("/", 1)[-1])
 
 
-def attach(weights):
+def wrap(model, weights):
     """Gives every prunable weight of `weights` (from `prunable.walk`) a mask, all ones for
-    a weight that has none yet."""
+    a weight that has none yet, in place; returns `model`."""
+    _attach(weights)
+    return model
+
+
+def _attach(weights):
     for w in weights:
         if not w.prunable or isinstance(w.variable.constraint, KeepMask):
             continue
@@ -77,9 +85,9 @@ def apply_masks(model, pairs):
         weight.assign(weight * keras.ops.cast(mask, weight.dtype))
 
 
-def strip(model, weights):
+def strip(model):
     """Removes the masks of `model` in place (the pruned weights stay zero); returns it."""
-    for w in weights:
+    for w in prunable.walk(model):
         constraint = getattr(w.variable, "constraint", None)
         if isinstance(constraint, KeepMask):
             w.variable.assign(w.variable * keras.ops.cast(constraint.holder.mask,
@@ -90,15 +98,14 @@ def strip(model, weights):
     return model
 
 
-def load_model(path, walk, **kwargs):
+def load_model(path, **kwargs):
     """Loads a Keras 3 model saved as .keras by a masked model, with its masks.
 
-    `walk` lists the model's weights (`prunable.walk`). Weights that had no mask in
-    the file (e.g. ignored layers) stay dense.
+    Weights that had no mask in the file (e.g. ignored layers) stay dense.
     """
     model = keras.saving.load_model(path, **kwargs)
-    weights = walk(model)
-    attach(weights)
+    weights = prunable.walk(model)
+    _attach(weights)
     model.load_weights(path)
     for w in weights:
         constraint = getattr(w.variable, "constraint", None)

@@ -1,7 +1,7 @@
 """Fixed masks on a Keras model of either Keras: wrap, get/set, prune, strip, load.
 
-tf_keras models get tfmot's wrappers (`masks_tfmot`), Keras 3 models a mask variable and
-a constraint per weight (`masks_keras3`); `wrap` picks by the model's Keras. Everything
+tf_keras models get tfmot's wrappers, Keras 3 models a mask variable and a constraint per
+weight: one `mechanism` per Keras, picked by the model's Keras. Everything
 else sees only `{name: array}` dicts, keyed by the weight's path (`prunable`): the layer
 names below the model, then the weight, e.g. "fc/kernel" or "backbone/conv1/kernel".
 """
@@ -13,18 +13,10 @@ import numpy as np
 from absl import logging
 
 from tfprune.core.mask import Mask
-from tfprune.masking import kerases, prunable
+from tfprune.masking import kerases, mechanism, prunable
 from tfprune.pruning import registry as pruning
 
 _CACHE = "_tfprune_pruning_vars"
-
-
-def _impl(model):
-    if kerases.of(model) == kerases.KERAS2:
-        from tfprune.masking import tfmot_wrappers
-        return tfmot_wrappers
-    from tfprune.masking import keras3_constraints
-    return keras3_constraints
 
 
 def wrap(model, ignore=()):
@@ -53,12 +45,7 @@ def wrap(model, ignore=()):
     if not any(w.prunable for w in weights):
         raise ValueError(f"model {model.name!r} has no prunable weight (conv, dense, "
                          "embedding or attention kernels) outside the ignored layers")
-    impl = _impl(model)
-    if kerases.of(model) == kerases.KERAS2:
-        wrapped = impl.wrap(model, weights)
-    else:
-        impl.attach(weights)
-        wrapped = model
+    wrapped = mechanism.for_model(model).wrap(model, weights)
     apply_masks(wrapped)
     rows, summary = weight_table(wrapped)
     logging.info("tfprune.wrap(%s): %s", model.name, summary)
@@ -73,7 +60,7 @@ def wrap(model, ignore=()):
 def weight_table(model):
     """Every weight of a wrapped model: rows (path, shape, size, "masked" or "dense: why")
     and a one-line summary of the share masked."""
-    masks = _impl(model).mask_variables(model)
+    masks = mechanism.for_model(model).mask_variables(model)
     weights = [dataclasses.replace(w, prunable=False, reason=prunable.IGNORED)
                if w.prunable and id(w.variable) not in masks else w
                for w in prunable.walk(model)]
@@ -85,7 +72,7 @@ def pruning_vars(model):
     cached = getattr(model, _CACHE, None)
     if cached is not None:
         return cached
-    masks = _impl(model).mask_variables(model)
+    masks = mechanism.for_model(model).mask_variables(model)
     found = {w.key: (w.variable, masks[id(w.variable)]) for w in prunable.walk(model)
              if id(w.variable) in masks}
     if not found:
@@ -134,13 +121,13 @@ def set_masks(model, mask):
         logging.warning("LAYER COLLAPSE: every weight of %s is pruned (%d tensors); its "
                         "output no longer depends on its input", ", ".join(empty[:5]),
                         len(empty))
-    _impl(model).changed(model)
+    mechanism.for_model(model).changed(model)
     apply_masks(model)
 
 
 def apply_masks(model):
     """Re-zeroes pruned weights (weight <- weight * mask) and readies the masks."""
-    _impl(model).apply_masks(model, list(pruning_vars(model).values()))
+    mechanism.for_model(model).apply_masks(model, list(pruning_vars(model).values()))
 
 
 def prune(model, fraction=0.2, strategy=pruning.DEFAULT, rng=None):
@@ -165,11 +152,8 @@ def strip(model):
     removed from `model` itself, which is returned.
     """
     apply_masks(model)
-    impl = _impl(model)
-    if kerases.of(model) == kerases.KERAS2:
-        return impl.strip(model)
-    object.__setattr__(model, _CACHE, None)
-    return impl.strip(model, prunable.walk(model))
+    object.__setattr__(model, _CACHE, None)  # Keras 3 strips `model` itself
+    return mechanism.for_model(model).strip(model)
 
 
 def summary(model, print_fn=print):
@@ -194,13 +178,7 @@ def load_model(path, keras=None, **kwargs):
         keras: "2" or "3"; default: read from the file (tf_keras for .h5 and folders).
         **kwargs: passed to Keras' `load_model` (e.g. `compile=False`).
     """
-    if keras is None:
-        keras = _saved_keras(path)
-    if keras == kerases.KERAS2:
-        from tfprune.masking import tfmot_wrappers
-        return tfmot_wrappers.load_model(path, **kwargs)
-    from tfprune.masking import keras3_constraints
-    return keras3_constraints.load_model(path, prunable.walk, **kwargs)
+    return mechanism.for_keras(keras or _saved_keras(path)).load_model(path, **kwargs)
 
 
 def _saved_keras(path):

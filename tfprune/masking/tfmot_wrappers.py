@@ -1,4 +1,5 @@
-"""Masks for tf_keras models, held in tfmot's prune_low_magnitude wrappers.
+"""The mask mechanism of tf_keras models (see `mechanism`): tfmot's prune_low_magnitude
+wrappers.
 
 Every layer of a Sequential or functional model (at any depth of nesting) that holds a
 prunable weight is wrapped; the wrapper multiplies each prunable weight by its mask
@@ -114,16 +115,18 @@ def changed(model):
 
 
 def apply_masks(model, pairs):
-    """Re-zeroes pruned weights (weight <- weight * mask) and readies the wrappers.
+    """Re-zeroes pruned weights (weight <- weight * mask) of `pairs` and readies the wrappers.
 
     tfmot's wrapper asserts that its step counter was started (normally by its
     UpdatePruningStep callback, which also costs a Python call every batch);
     starting it once here makes that callback unnecessary. The work is one
-    compiled function per model, cheap enough to run after every epoch.
+    compiled function per model and set of pairs, cheap enough to run after every epoch.
     """
-    function = getattr(model, "_tfprune_apply_masks", None)
-    if function is None:
+    key = tuple(id(v) for pair in pairs for v in pair)
+    cached = getattr(model, "_tfprune_apply_masks", None)
+    if cached is None or cached[0] != key:
         steps = [wrapper.pruning_step for wrapper in wrappers(model)]
+        pairs = list(pairs)
 
         @tf.function
         def function():
@@ -132,12 +135,14 @@ def apply_masks(model, pairs):
             for weight, mask in pairs:
                 weight.assign(weight * tf.cast(mask, weight.dtype))
 
-        model._tfprune_apply_masks = function
-    function()
+        cached = (key, function)
+        model._tfprune_apply_masks = cached
+    cached[1]()
 
 
 def strip(model):
-    """A copy of `model` without wrappers (nested models too), sharing its layers."""
+    """A copy of `model` without wrappers (nested models too), sharing its layers; the model
+    itself keeps its masks."""
     keras = keras_of("2")
 
     def clone(layer):

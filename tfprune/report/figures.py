@@ -1,8 +1,7 @@
 """Figures and tables from run directories, drawn with matplotlib in the style of the paper.
 
-Runs that differ only in seed and in settings that change no result (location, rounds,
-devices: the config's FREE keys) form one group: its line is the mean over seeds, with a band of
-one standard deviation. Runs retrained after a divergence form groups of their own.
+Each group of runs (`engine.grouping`: the same settings, other seeds) is drawn as the mean
+over seeds, with a band of one standard deviation.
 """
 import itertools
 import os
@@ -17,84 +16,17 @@ from matplotlib import ticker  # noqa: E402
 
 from tfprune.core import analysis, files  # noqa: E402
 from tfprune.core.rundir import RunDir  # noqa: E402
-from tfprune.engine import config as config_lib  # noqa: E402
-
-# Keys that do not separate groups: replicates (the seed) are averaged, free keys ignored.
-NOT_GROUPED = config_lib.keys(config_lib.REPLICATE) + config_lib.keys(config_lib.FREE)
-
-
-def load_run(path):
-    """Returns (config dict, list of round metrics) of a run directory; refuses other folders."""
-    run_dir = RunDir(path)
-    if not run_dir.is_run():
-        raise ValueError(f"{path} is not a run directory (no config.json); "
-                         "pass folders written by launch/train.py")
-    rounds = [run_dir.metrics(r) for r in run_dir.completed_rounds()]
-    if not rounds:
-        raise ValueError(f"{path} has no completed round yet")
-    return run_dir.read_config(), rounds
-
-
-def find_runs(path):
-    """The run directories at or below `path` (a run, or e.g. a sweep folder), sorted."""
-    if RunDir(path).is_run():
-        return [path]
-    found = sorted(root for root, _, names in os.walk(path) if "config.json" in names)
-    if not found:
-        raise ValueError(f"{path} is not a run directory and holds none (no config.json); "
-                         "pass folders written by launch/train.py or launch/sweep.py")
-    return found
+from tfprune.engine import grouping  # noqa: E402
 
 
 def group_runs(paths):
-    """{label: [run paths]}: runs that differ only in seed share a label.
-
-    Runs with a `name` (sweeps set it) are grouped by name and width; the label of
-    the others is the method, plus the config keys that tell groups of the same
-    method apart (e.g. "lrr pruning=random_erk").
-    """
-    configs = {p: load_run(p)[0] for p in paths}
-    changed = {p: _changed_from(p) for p in paths}  # retrained after a divergence: own group
-
-    def key(config):
-        name = config.get("name") or ""
-        return (name,) + tuple(sorted((k, str(v)) for k, v in config.items()
-                                      if k not in NOT_GROUPED + ("mask_from", "signs_from")
-                                      or (not name and k in ("mask_from", "signs_from"))))
-
-    key = {p: key(c) + (changed[p],) for p, c in configs.items()}
-    groups = {}
-    for p in paths:
-        groups.setdefault(key[p], []).append(p)
-    varying = {k for k in configs[paths[0]] if k not in NOT_GROUPED + ("method",)
-               and len({str(c.get(k)) for c in configs.values()}) > 1}
-    labels = {}
-    for members in groups.values():
-        config = configs[members[0]]
-        if config.get("name"):
-            shown = ["width"] if "width" in varying else []
-            label = config["name"]
-        else:
-            shown, label = sorted(varying), config["method"]
-        extra = " ".join(f"{k}={config.get(k)}" for k in shown)
-        label = f"{label} {extra}".strip()
-        if changed[members[0]] is not None:
-            label += f" (settings changed at round {changed[members[0]]})"
-        while label in labels:  # two groups that the shown keys do not tell apart
-            label += "'"
-        labels[label] = members
-    return labels
-
-
-def _changed_from(path):
-    """The first round trained with settings changed after a divergence, or None."""
-    changes = RunDir(path).config_changes()
-    return changes[0]["from_round"] if changes else None
+    """{label: [run paths]}: the runs averaged together (see `engine.grouping`)."""
+    return {g.label: g.paths for g in grouping.group(paths)}
 
 
 def _series(paths, metric):
     """(rounds, mean, std) of `metric` over the runs, on the rounds all of them completed."""
-    per_run = [[m.get(metric) for m in load_run(p)[1]] for p in paths]
+    per_run = [[m.get(metric) for m in grouping.load_run(p)[1]] for p in paths]
     n = min(len(v) for v in per_run)
     rounds = [r for r in range(n) if all(v[r] is not None for v in per_run)]
     values = np.array([[v[r] for r in rounds] for v in per_run], dtype=float)
@@ -236,7 +168,7 @@ def _layer_density(groups):
                              squeeze=False)
     rows = []
     for ax, (label, paths) in zip(axes[0], groups.items()):
-        rounds = load_run(paths[0])[1]
+        rounds = grouping.load_run(paths[0])[1]
         values = []
         for layer in rounds[0]["layer_density"]:
             density = [m["layer_density"][layer] for m in rounds]

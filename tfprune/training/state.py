@@ -1,25 +1,17 @@
-"""Saving and restoring a model's full training state: weights and optimizer, both Kerases.
+"""Saving and restoring a model's whole training state: weights and optimizer, both Kerases.
 
-A state folder holds, for tf_keras, a tf.train.Checkpoint (`ckpt.*`); for Keras 3 on any
-backend, `state.npz` (every model and optimizer variable, in order). Rewind points, finished
-rounds and epoch checkpoints are such folders.
+A state folder (its files are named in `core.rundir`) holds, for tf_keras, a
+tf.train.Checkpoint; for Keras 3 on any backend, every model and optimizer variable in order,
+as arrays. Rewind points, finished rounds and resume folders are state folders.
 """
 import os
 
 import numpy as np
 
-from tfprune.core import files, logs
-from tfprune.masking import kerases, masked_model
+from tfprune.core import files, logs, rundir
+from tfprune.masking import kerases
 from tfprune.masking.kerases import tf
-
-
-def inner_optimizer(optimizer):
-    """The optimizer itself, or the one inside a mixed-precision LossScaleOptimizer."""
-    return getattr(optimizer, "inner_optimizer", optimizer)
-
-
-CHECKPOINT = "ckpt"
-STATE = "state.npz"  # Keras 3: every model and optimizer variable, in order
+from tfprune.training.optimizers import inner_optimizer
 
 
 def _checkpoint(model):
@@ -38,27 +30,23 @@ def _build_optimizer(model):
         optimizer.build(model.trainable_variables)
 
 
-def save_state(model, directory, with_kernels=False, extra_json=None):
-    """Writes weights and optimizer state (slots built first) into `directory`, atomically.
-
-    The folder holds the state (tf_keras: a tf.train.Checkpoint `ckpt.*`; Keras 3, on
-    any backend: `state.npz`, every model and optimizer variable), if `with_kernels`
-    the prunable kernels as `kernels.npz` (for analyses that need no model), and
-    `extra_json` ({file name: value}) as JSON files.
-    """
+def save_state(model, directory, extra=None):
+    """Writes weights and optimizer state (slots built first) into `directory`, atomically,
+    with the files of `extra` ({file name: a dict of arrays for ".npz", a value for ".json"})."""
     _build_optimizer(model)
     with files.atomic_path(directory) as tmp:
         if kerases.of(model) == kerases.KERAS2:
-            _checkpoint(model).write(os.path.join(tmp, CHECKPOINT))
+            _checkpoint(model).write(os.path.join(tmp, rundir.TF_CHECKPOINT))
         else:
             variables, paths = _state_variables(model)
-            files.save_arrays(os.path.join(tmp, STATE),
+            files.save_arrays(os.path.join(tmp, rundir.STATE_NPZ),
                               {f"{i:06d} {path}": np.asarray(v.numpy())
                                for i, (v, path) in enumerate(zip(variables, paths))})
-        if with_kernels:
-            files.save_arrays(os.path.join(tmp, "kernels.npz"), masked_model.get_kernels(model))
-        for name, value in (extra_json or {}).items():
-            files.write_json(os.path.join(tmp, name), value)
+        for name, value in (extra or {}).items():
+            if name.endswith(".npz"):
+                files.save_arrays(os.path.join(tmp, name), value)
+            else:
+                files.write_json(os.path.join(tmp, name), value)
 
 
 def restore_state(model, directory, keep=()):
@@ -66,9 +54,9 @@ def restore_state(model, directory, keep=()):
     _build_optimizer(model)
     kept = [(v, v.numpy()) for v in keep]
     if kerases.of(model) == kerases.KERAS3:
-        _restore_arrays(model, os.path.join(directory, STATE))
+        _restore_arrays(model, os.path.join(directory, rundir.STATE_NPZ))
     else:
-        _restore_checkpoint(model, os.path.join(directory, CHECKPOINT))
+        _restore_checkpoint(model, os.path.join(directory, rundir.TF_CHECKPOINT))
     for variable, value in kept:
         variable.assign(value)
 

@@ -1,0 +1,74 @@
+"""What a run trains: its data per round, and its model, wrapped and compiled at its seeded
+initialization; a user's own model and data registered under the config's names."""
+import math
+
+from tfprune.datasets import registry as datasets
+from tfprune.engine import distribute
+from tfprune.engine.config import Config
+from tfprune.masking import kerases, masked_model
+from tfprune.masking.kerases import tf
+from tfprune.models import registry as models
+from tfprune.training import schedules
+
+
+def load_data(config, r):
+    """The data of round `r`: its own shuffle seed, so a resumed round sees the same order."""
+    kerases.keras(config.keras).utils.set_random_seed(config.seed)  # tf.data's seeds combine
+    return datasets.get(config.dataset, batch_size=config.batch_size, seed=config.seed * 1000 + r,
+                        data_dir=config.data_dir, download=config.download)
+
+
+def build_model(config, data, strategy=None):
+    """The wrapped, compiled model at its seeded initialization, built in `strategy`'s scope."""
+    with (strategy or tf.distribute.get_strategy()).scope():
+        keras = kerases.keras(config.keras)
+        previous = keras.mixed_precision.global_policy()
+        try:
+            return _build_model(config, data, keras)
+        finally:  # layers keep the policy they were built with; the process gets its own back
+            keras.mixed_precision.set_global_policy(previous)
+
+
+def _build_model(config, data, keras):
+    keras.utils.set_random_seed(config.seed)
+    distribute.set_precision(config.mixed_precision, config.keras)
+    width = config.width
+    if width is not None and float(width).is_integer():
+        width = int(width)
+    model = models.get(config.model, data.input_shape, data.num_classes, width, keras=keras)
+    if kerases.of(model) != config.keras:
+        raise ValueError(f"model {config.model!r} was built with Keras {kerases.of(model)}, "
+                         f"but the run has --keras={config.keras}")
+    if config.mixed_precision:  # logits and loss in float32, as mixed precision needs
+        model = keras.Model(model.inputs, keras.layers.Activation(
+            "linear", dtype="float32", name="logits_float32")(model.outputs[0]), name=model.name)
+    model = masked_model.wrap(model, ignore=config.ignore_layers)
+    schedule = schedules.RoundSchedule(
+        config.lr, steps_per_epoch=math.ceil(data.train_size / config.batch_size),
+        epochs=config.epochs, warmup_epochs=config.warmup_epochs, kind=config.schedule,
+        finetune_lr=config.finetune_lr,
+        drops=[e / config.epochs for e in config.lr_drop_epochs] or schedules.PAPER_DROPS)
+    optimizer = keras.optimizers.SGD(schedule, momentum=config.momentum,
+                                     weight_decay=config.weight_decay or None)
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"], jit_compile=config.jit_compile)
+    return model
+
+
+def with_user_parts(config, model_fn, data):
+    """`config` as a `Config`, after registering a user's model and data under its names."""
+    if isinstance(config, Config):
+        if model_fn is not None or data is not None:
+            raise ValueError("with model_fn or data, give the config as a dict: its 'model' "
+                             "and 'dataset' name them")
+        return config
+    values = dict(config)
+    if model_fn is not None:
+        values.setdefault("model", "custom")
+        models.register(values["model"], model_fn)
+    if data is not None:
+        values.setdefault("dataset", "custom")
+        loader = data if callable(data) else (lambda batch_size, **_: data)
+        datasets.register(values["dataset"], loader)
+    return Config(**values)

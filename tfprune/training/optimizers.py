@@ -1,0 +1,40 @@
+"""The optimizer of a round, for either Keras: the inner optimizer, a reset, the current rate."""
+import keras as keras3
+import numpy as np
+import tf_keras
+
+from tfprune.masking import kerases
+
+
+def inner_optimizer(optimizer):
+    """The optimizer itself, or the one inside a mixed-precision LossScaleOptimizer."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
+def reset_optimizer(optimizer):
+    """Zeroes the optimizer's step and slots (momentum): a fresh optimizer, no retrace.
+
+    A loss-scale optimizer's own scale, and a learning rate held in a variable, are
+    left alone.
+    """
+    inner = inner_optimizer(optimizer)
+    rate = getattr(inner, "_learning_rate", None)
+    for variable in inner.variables:
+        if variable is not rate:
+            variable.assign(np.zeros_like(np.asarray(variable.numpy())))
+
+
+def current_lr(optimizer):
+    """The learning rate of the last step, as a float (also for distributed variables).
+
+    tf_keras reports a schedule at the last step; Keras 3 at the next one, so for Keras 3 the
+    schedule is evaluated one step back (both Kerases then log the same rate per epoch).
+    """
+    if kerases.of(optimizer) == kerases.KERAS2:
+        return float(tf_keras.backend.get_value(optimizer.learning_rate))
+    inner = inner_optimizer(optimizer)
+    schedule = getattr(inner, "_learning_rate", None)
+    if isinstance(schedule, keras3.optimizers.schedules.LearningRateSchedule):
+        return float(keras3.ops.convert_to_numpy(
+            schedule(keras3.ops.maximum(inner.iterations - 1, 0))))
+    return float(keras3.ops.convert_to_numpy(optimizer.learning_rate))
