@@ -3,6 +3,10 @@ each doctest runs in a temporary folder of its own, so an example that writes a 
 (`mask.save("mask.npz")`) leaves nothing behind and meets no other run's file."""
 import pytest
 
+# Not doctest modules: the commands define absl flags when imported (one per process), and
+# tests/data holds files written by older versions.
+collect_ignore_glob = ["tfprune/commands/*.py", "tests/data/*"]
+
 
 @pytest.fixture(autouse=True)
 def _doctests_run_in_a_temporary_folder(request):

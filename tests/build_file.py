@@ -2,7 +2,7 @@
 
 One py_library per module, py_binary per launcher and benchmark, py_test per test;
 deps are the project modules a file imports; tests that start a launcher get the
-launchers they name as data. tests/build_test.py fails when BUILD differs from what this writes.
+launchers they name as data. tests/project/bazel_build_test.py fails when BUILD differs from what this writes.
 """
 import ast
 import glob
@@ -20,14 +20,16 @@ package(default_visibility = ["//visibility:public"])
 
 
 def sources():
-    pattern = ["tfprune/**/*.py", "launch/*.py", "bench/*.py", "tests/*.py"]
-    return sorted(p for g in pattern for p in glob.glob(g, root_dir=ROOT, recursive=True))
+    pattern = ["tfprune/**/*.py", "launch/*.py", "bench/*.py", "tests/**/*.py"]
+    return sorted(p for g in pattern for p in glob.glob(g, root_dir=ROOT, recursive=True)
+                  if not p.startswith("tests/data/"))
 
 
 def module_of(path):
-    """The name a file is imported by: tests/ and bench/ put themselves on sys.path."""
-    name = path[:-3].replace("/", ".").removeprefix("tests.").removeprefix("bench.")
-    return name.removesuffix(".__init__")
+    """The name a file is imported by: tests/ (the helpers) and bench/ are on sys.path."""
+    if path.startswith(("tests/", "bench/")):
+        return os.path.basename(path)[:-3]
+    return path[:-3].replace("/", ".").removesuffix(".__init__")
 
 
 def target_of(path):

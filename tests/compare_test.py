@@ -4,11 +4,12 @@ import os
 
 import numpy as np
 import pytest
-from compare import ALL_REDUCE, assert_same_run
 
 from tfprune.core import files
 from tfprune.core.mask import Mask
 from tfprune.core.rundir import RunDir
+
+from compare import ALL_REDUCE, assert_same_run
 
 # Round 0: dense; round 1 keeps the 3 largest of 4 (the threshold: 0.5, the smallest kept).
 KERNELS = [np.array([0.9, -0.5, 0.7, 0.1], "float32"), np.array([0.8, -0.5, 0.6, 0.0], "float32")]

@@ -1,18 +1,23 @@
 """Registry of the dataset loaders by name."""
-from typing import Callable, Dict
+from __future__ import annotations
 
-from tfprune.datasets import mnist1d, tfds_image, tiny_imagenet
-from tfprune.datasets.base import Data
+from typing import TYPE_CHECKING, Callable, Dict
+
+from tfprune.core import lazy
+
+if TYPE_CHECKING:
+    from tfprune.datasets.base import Data
 
 DEFAULT = "mnist1d"
 
-# name -> loader(batch_size, seed, data_dir, download) -> Data
-_LOADERS: Dict[str, Callable[..., Data]] = {
-    "mnist1d": mnist1d.load,
-    "mnist": tfds_image.load_mnist,
-    "cifar10": tfds_image.load_cifar10,
-    "cifar100": tfds_image.load_cifar100,
-    "tiny_imagenet": tiny_imagenet.load,
+# name -> loader(batch_size, seed, data_dir, download) -> Data, imported when first loaded
+# (listing the names loads no TensorFlow)
+_LOADERS: Dict[str, Callable[..., Data] | str] = {
+    "mnist1d": "tfprune.datasets.mnist1d:load",
+    "mnist": "tfprune.datasets.tfds_image:load_mnist",
+    "cifar10": "tfprune.datasets.tfds_image:load_cifar10",
+    "cifar100": "tfprune.datasets.tfds_image:load_cifar100",
+    "tiny_imagenet": "tfprune.datasets.tiny_imagenet:load",
 }
 
 
@@ -50,4 +55,4 @@ def get(
     """
     if name not in _LOADERS:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(_LOADERS)}")
-    return _LOADERS[name](batch_size, seed=seed, data_dir=data_dir, download=download)
+    return lazy.resolve(_LOADERS[name])(batch_size, seed=seed, data_dir=data_dir, download=download)

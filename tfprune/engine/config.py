@@ -9,8 +9,9 @@ between two configurations of one run directory:
 Importing this module loads no TensorFlow (reports read configs without it).
 """
 import dataclasses
-import importlib
 from typing import Optional
+
+from tfprune.core import lazy
 
 FREE, RETRAIN, REPLICATE = "free", "retrain", "replicate"
 ROLES = (FREE, RETRAIN, REPLICATE)
@@ -31,12 +32,7 @@ def _field(default, help_text, choices=None, role=None, topic=None):
 
 def choices(field):
     """The valid values of a config field, or None when any value of its type goes."""
-    valid = field.metadata.get("choices")
-    if isinstance(valid, str):
-        module, _, path = valid.partition(":")
-        valid = importlib.import_module(module)
-        for name in path.split("."):
-            valid = getattr(valid, name)
+    valid = lazy.resolve(field.metadata.get("choices"))
     return list(valid() if callable(valid) else valid) if valid else None
 
 
@@ -73,7 +69,7 @@ class Config:
                                 "(the paper: 10).", role=RETRAIN, topic=METHOD)
     schedule: str = _field("step", "LR schedule of a round after warm-up: step (x0.1 at 70/150 "
                            "and 130/150 of the round) or cosine.",
-                           "tfprune.training.schedules:RoundSchedule.KINDS", role=RETRAIN, topic=METHOD)
+                           ("step", "cosine"), role=RETRAIN, topic=METHOD)
     lr: float = _field(0.1, "Peak learning rate of SGD.", role=RETRAIN, topic=METHOD)
     lr_drop_epochs: tuple = _field((), "Epochs of a round at which --schedule=step multiplies "
                                    "the LR by 0.1 (default: the paper's 70 and 130 of 150, "

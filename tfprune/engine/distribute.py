@@ -4,22 +4,21 @@ import zlib
 import numpy as np
 
 from tfprune.masking import kerases
-from tfprune.masking.kerases import tf
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 def split_cpu(count):
     """Splits the CPU into `count` logical devices (before TensorFlow initializes its devices)."""
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    current = tf.config.get_logical_device_configuration(cpu)
+    cpu = kerases.tf.config.list_physical_devices("CPU")[0]
+    current = kerases.tf.config.get_logical_device_configuration(cpu)
     if current and len(current) == count:
         return
     try:
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+        kerases.tf.config.set_logical_device_configuration(
+            cpu, [kerases.tf.config.LogicalDeviceConfiguration() for _ in range(count)])
     except RuntimeError:
-        have = len(tf.config.list_logical_devices("CPU"))
+        have = len(kerases.tf.config.list_logical_devices("CPU"))
         raise ValueError(f"--cpu_devices={count}: TensorFlow already started with {have} CPU "
                          "device(s) in this process; set it in a fresh process") from None
 
@@ -32,12 +31,12 @@ def make_strategy(name, cpu_devices=0):
     if cpu_devices:
         split_cpu(cpu_devices)
     if name == "default":
-        return tf.distribute.get_strategy()
+        return kerases.tf.distribute.get_strategy()
     if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if tf.config.list_logical_devices("GPU"):
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
+        return kerases.tf.distribute.MultiWorkerMirroredStrategy()
+    if kerases.tf.config.list_logical_devices("GPU"):
+        return kerases.tf.distribute.MirroredStrategy()
+    return kerases.tf.distribute.MirroredStrategy([d.name for d in kerases.tf.config.list_logical_devices("CPU")])
 
 
 def is_chief(strategy):
@@ -77,7 +76,7 @@ def agree(strategy, what, names, values):
     """
     if workers(strategy) < 2:
         return
-    local = tf.constant([list(values)], tf.int64)
+    local = kerases.tf.constant([list(values)], kerases.tf.int64)
     everyone = strategy.gather(
         strategy.experimental_distribute_values_from_function(lambda _: local), axis=0).numpy()
     if (everyone != everyone[0]).any():
@@ -96,6 +95,6 @@ def set_precision(mixed, flavour=kerases.KERAS2):
     if not mixed:
         policy = "float32"
     else:
-        policy = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+        policy = "mixed_float16" if kerases.tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
     kerases.keras(flavour).mixed_precision.set_global_policy(policy)
     return policy

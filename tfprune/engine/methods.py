@@ -8,7 +8,6 @@ of the round at the fine-tuning rate).
 """
 import dataclasses
 
-from tfprune.training import starts
 
 WEIGHT_SOURCES = ("rewind", "trained")
 LR_STARTS = ("rewind", "restart", "continue")
@@ -47,6 +46,7 @@ class Method:
     def start(self, model, rewind_dir):
         """Starts a pruned round of this method on `model`, whose mask is set: IMP rewinds to
         the rewind point saved in `rewind_dir`, LRR restarts the schedule, FT goes on."""
+        from tfprune.training import starts  # TensorFlow: listing the methods needs none
         if self.weights == "rewind":
             starts.rewind_weights(model, rewind_dir)
         elif self.lr_start == "restart":

@@ -10,9 +10,7 @@ tfmot, which switches `TF_USE_LEGACY_KERAS` on when imported, is imported by
 import importlib
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import tensorflow as tf  # noqa: E402
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads
 
 KERAS2, KERAS3 = "2", "3"
 FLAVOURS = (KERAS2, KERAS3)
@@ -41,7 +39,7 @@ def of(obj):
 def tfmot():
     """tensorflow_model_optimization, imported without changing which Keras `tf.keras` is."""
     previous = os.environ.get("TF_USE_LEGACY_KERAS")
-    getattr(tf.keras, "version", None)  # resolve tf.keras now, as the user's environment says
+    getattr(__getattr__("tf").keras, "version", None)  # resolve tf.keras now, as the user's environment says
     try:
         return importlib.import_module("tensorflow_model_optimization")
     finally:  # tfmot sets the variable on import; later code of the user's must not see it
@@ -51,4 +49,13 @@ def tfmot():
             os.environ["TF_USE_LEGACY_KERAS"] = previous
 
 
-__all__ = ["tf", "keras", "of", "tfmot", "KERAS2", "KERAS3", "FLAVOURS"]
+def __getattr__(name):
+    """`kerases.tf`: TensorFlow, imported on first use (listing the Kerases needs none)."""
+    if name != "tf":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import tensorflow
+    globals()["tf"] = tensorflow
+    return tensorflow
+
+
+__all__ = ["keras", "of", "tfmot", "KERAS2", "KERAS3", "FLAVOURS"]

@@ -1,14 +1,15 @@
 """Name-to-builder registry of the model architectures."""
+from tfprune.core import lazy
 from tfprune.masking import kerases
-from tfprune.models import convnet, lenet, resnet_cifar, resnet_imagenet, vgg
 
+# Builders by name, imported when first built (listing the names loads no TensorFlow).
 _MODELS = {
-    "lenet300_100": lenet.build,
-    "convnet": convnet.build,
-    "resnet20": resnet_cifar.resnet20,
-    "resnet18": resnet_cifar.resnet18,
-    "resnet50": resnet_imagenet.build,
-    "vgg16": vgg.build,
+    "lenet300_100": "tfprune.models.lenet:build",
+    "convnet": "tfprune.models.convnet:build",
+    "resnet20": "tfprune.models.resnet_cifar:resnet20",
+    "resnet18": "tfprune.models.resnet_cifar:resnet18",
+    "resnet50": "tfprune.models.resnet_imagenet:build",
+    "vgg16": "tfprune.models.vgg:build",
 }
 # The ranks of one example each model takes ((length, channels) is 2, (H, W, C) is 3);
 # a model missing here takes any rank.
@@ -73,5 +74,5 @@ def get(name, input_shape, num_classes, width=None, keras=None):
     """
     if name not in _MODELS:
         raise ValueError(f"unknown model {name!r}; valid: {', '.join(names())}")
-    return _MODELS[name](tuple(input_shape), num_classes, width=width,
+    return lazy.resolve(_MODELS[name])(tuple(input_shape), num_classes, width=width,
                          keras=keras or kerases.keras(kerases.KERAS2))

@@ -1,0 +1,35 @@
+"""IMP, LRR and FT: three ways to start a pruned round, each checked on a trained tiny model."""
+import numpy as np
+import pytest
+from tiny import compiled, data, values
+
+from tfprune.engine import methods
+from tfprune.masking import masked_model
+from tfprune.training import starts
+
+
+def test_the_registry_and_its_rules():
+    assert methods.names() == ["ft", "imp", "lrr"]
+    assert methods.get("imp").initial_epoch(3) == 3 and methods.get("lrr").initial_epoch(3) == 0
+    with pytest.raises(ValueError, match="unknown method 'x'; valid: ft, imp, lrr"):
+        methods.get("x")
+    with pytest.raises(ValueError, match="weights='rewind' goes with lr_start='rewind'"):
+        methods.Method("bad", weights="rewind", lr_start="restart")
+
+
+@pytest.mark.parametrize("name", ["imp", "lrr", "ft"])
+def test_each_method_starts_a_pruned_round_as_it_says(name, tmp_path):
+    model = compiled()
+    rewind = starts.save_rewind_point(model, str(tmp_path / "rewind"), 0)
+    model.fit(data(), epochs=2, verbose=0)
+    masked_model.prune(model, 0.5)
+    trained, optimizer = masked_model.get_kernels(model), values(model.optimizer.variables)
+    methods.get(name).start(model, str(tmp_path / "rewind"))
+    kernels, mask = masked_model.get_kernels(model), masked_model.get_masks(model)
+    steps = int(model.optimizer.iterations.numpy())
+    expected = {"imp": {k: rewind[k] * mask[k] for k in rewind}, "lrr": trained, "ft": trained}
+    assert all(np.array_equal(kernels[k], expected[name][k]) for k in kernels)
+    assert steps == {"imp": 0, "lrr": 0, "ft": 8}[name]  # the rewind point was at step 0
+    if name == "ft":
+        assert all(np.array_equal(a, b) for a, b in zip(values(model.optimizer.variables),
+                                                        optimizer))

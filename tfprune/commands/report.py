@@ -1,0 +1,40 @@
+"""Draws the paper's figures and a summary.md from run directories.
+
+    tfprune report --runs runs/lrr runs/imp --out report/
+
+A figure the runs cannot draw is left out, and summary.md and the log say why:
+mask_overlap.png compares two configurations, so one run (or the seeds of one) has none.
+"""
+
+import sys
+
+from absl import app, flags
+
+from tfprune.core import logs
+from tfprune.engine import grouping
+from tfprune.report import figures
+
+flags.DEFINE_multi_string("runs", None, "Run directories written by launch/train.py, or folders "
+                          "holding them (a sweep); seeds of one configuration are averaged.")
+flags.DEFINE_string("out", "report", "Folder for the PNG figures and summary.md.")
+flags.mark_flag_as_required("runs")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    paths = [path for arg in FLAGS.runs + argv[1:] for path in arg.split(",") if path]
+    with logs.exit_on_bad_input():
+        runs = [run for path in paths for run in grouping.find_runs(path)]
+        written = figures.write(runs, FLAGS.out)
+    print("\n".join(written))
+
+
+def run(argv=None):
+    """The command line: `tfprune report`, `python -m tfprune.commands.report` or
+    `tfprune report` (default `argv`: sys.argv)."""
+    sys.modules["__main__"].__doc__ = __doc__  # absl's --help starts with it
+    app.run(main, argv)
+
+
+if __name__ == "__main__":
+    run()

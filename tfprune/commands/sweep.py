@@ -1,0 +1,103 @@
+"""Runs a grid of variants x seeds x widths into one folder (resumable) and aggregates it.
+
+    tfprune sweep --sweep=masks --seeds=0,1,2 --out=runs/masks
+    tfprune sweep --sweep=methods --widths=0.5,1,2 --seeds=0,1 --out=runs/width
+    tfprune sweep --sweep=masks --seeds=0,1,2 --out=runs/masks --executor=ray
+    tfprune sweep --sweep=masks --seeds=0,1,2 --out=/shared/masks --shard=3/8
+    python launch/report.py --runs runs/masks --out report/masks
+
+Every config flag of launch/train.py but --workdir, --name and --seed (set per run) sets the
+base configuration of all runs (e.g. --rounds=5).
+Named sweeps (--sweep): methods, masks, random, signs, perturb, fixed_signs; or --grid with a
+JSON object {"variant": {config overrides}}, where "@variant" in mask_from/signs_from names
+another variant's run with the same seed and width.
+"""
+import json
+import sys
+
+from tfprune.core import logs
+
+logs.quiet_native_logs()  # before TensorFlow loads
+
+from absl import app, flags  # noqa: E402
+
+from tfprune.engine import config_flags  # noqa: E402
+from tfprune.grid import shards, sweep  # noqa: E402
+
+config_flags.define_flags()
+flags.adopt_module_key_flags(config_flags)
+flags.DEFINE_enum("sweep", None, sorted(sweep.NAMED), "A named grid of variants.")
+flags.DEFINE_string("grid", None, "A JSON object {variant name: {config overrides}}.")
+flags.DEFINE_list("seeds", ["0"], "Seeds: every variant runs once per seed.")
+flags.DEFINE_list("widths", [], "Model widths to sweep (default: the model's own).")
+flags.DEFINE_string("out", "runs/sweep", "The sweep folder (one run directory per run).")
+flags.DEFINE_enum("executor", "serial", ["serial", "ray"], "serial: this process, one run after "
+                  "another; ray: a Ray task per run (pip install -e \".[ray]\").")
+flags.DEFINE_string("ray_address", None, "With --executor=ray: the cluster to join (auto, or "
+                    "HOST:PORT); default: start a local Ray in this process.")
+flags.DEFINE_float("cpus_per_run", 1.0, "With --executor=ray: CPUs a run reserves.",
+                   lower_bound=0.0)
+flags.DEFINE_float("gpus_per_run", 0.0, "With --executor=ray: GPUs a run reserves; fractions "
+                   "let small runs share a GPU (0.5: two per GPU).", lower_bound=0.0)
+flags.DEFINE_integer("max_retries", 1, "Retries of a run that raises or whose process dies, "
+                     "before it is reported failed (bad input is never retried).", lower_bound=0)
+flags.DEFINE_string("shard", None, "I/N: run only shard I (from 0) of N of the grid, e.g. the "
+                    "index of a Slurm array task; the shards together run every run once.")
+flags.DEFINE_float("source_timeout", 24 * 3600.0, "With --shard: seconds a run waits for a "
+                   "source (mask_from/signs_from) that another shard runs.", lower_bound=0.0)
+config_flags.use_grouped_help(extra=("sweep", "grid", "seeds", "widths", "out", "executor", "ray_address",
+                            "cpus_per_run", "gpus_per_run", "max_retries", "shard",
+                            "source_timeout"))
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    config_flags.refuse_arguments(argv)
+    logs.setup(FLAGS.verbosity)
+    with logs.exit_on_bad_input():  # also SweepIncomplete: its table is logged first
+        if (FLAGS.sweep is None) == (FLAGS.grid is None):
+            raise ValueError("give exactly one of --sweep and --grid")
+        try:
+            variants = sweep.NAMED[FLAGS.sweep] if FLAGS.sweep else json.loads(FLAGS.grid)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"--grid is not valid JSON: {e}") from None
+        if not isinstance(variants, dict) or not variants:
+            raise ValueError("--grid must be a non-empty JSON object {name: {overrides}}")
+        try:
+            seeds = [int(s) for s in FLAGS.seeds]
+            widths = [float(w) for w in FLAGS.widths]
+        except ValueError:
+            raise ValueError(f"--seeds takes integers and --widths numbers, got "
+                             f"--seeds={','.join(FLAGS.seeds)} --widths={','.join(FLAGS.widths)}"
+                             ) from None
+        base = config_flags.config_from_flags().to_dict()
+        for key in ("workdir", "name", "seed"):
+            base.pop(key)
+        if FLAGS.executor != "ray" and (FLAGS.ray_address or FLAGS.gpus_per_run):
+            raise ValueError("--ray_address and --gpus_per_run need --executor=ray")
+        options = {}
+        if FLAGS.executor == "ray":
+            options = dict(ray_address=FLAGS.ray_address, cpus_per_run=FLAGS.cpus_per_run,
+                           gpus_per_run=FLAGS.gpus_per_run)
+        rows = sweep.run(base, variants, seeds, widths, FLAGS.out, executor=FLAGS.executor,
+                         shard=shards.parse(FLAGS.shard) if FLAGS.shard else None,
+                         max_retries=FLAGS.max_retries, source_timeout=FLAGS.source_timeout,
+                         **options)
+    last = {}
+    for row in rows:
+        last[(row["variant"], row["width"])] = row
+    for (variant, width), row in last.items():
+        print(f"{variant} {width} round {row['round']}: density {row['density_mean']:.4f} "
+              f"test accuracy {row['test_accuracy_mean']:.4f} +- {row['test_accuracy_std']:.4f} "
+              f"({row['seeds']} seeds)")
+
+
+def run(argv=None):
+    """The command line: `tfprune sweep`, `python -m tfprune.commands.sweep` or
+    `tfprune sweep` (default `argv`: sys.argv)."""
+    sys.modules["__main__"].__doc__ = __doc__  # absl's --help starts with it
+    app.run(main, argv)
+
+
+if __name__ == "__main__":
+    run()
