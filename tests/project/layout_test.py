@@ -131,10 +131,11 @@ def readme_tree():
 
 def test_the_readme_tree_lists_every_module_once_and_nothing_else():
     listed = readme_tree()
+    wanted = [p for p in modules() if not p.endswith("/__init__.py") or p in FRONT_DOOR]
     assert len(listed) == len(set(listed)), "a module is listed twice"
-    assert sorted(listed) == sorted(modules()), (
-        f"missing: {sorted(set(modules()) - set(listed))}; "
-        f"not modules: {sorted(set(listed) - set(modules()))}")
+    assert sorted(listed) == sorted(wanted), (  # packages' own __init__.py are not listed
+        f"missing: {sorted(set(wanted) - set(listed))}; "
+        f"not modules: {sorted(set(listed) - set(wanted))}")
 
 
 @pytest.mark.parametrize("path", sorted(set(glob.glob("tfprune/**/*.py", root_dir=ROOT,

@@ -1,6 +1,5 @@
 """Bad input, through the launcher's own main: each case exits non-zero with one line naming the
 flag or file and what would be valid, and every file that existed before is unchanged."""
-import importlib.util
 import os
 import re
 import shutil
@@ -9,6 +8,7 @@ import pytest
 from absl import flags
 from absl import logging as absl_logging
 
+from tfprune.commands import train  # defines the program's flags on absl's FLAGS, once
 from tfprune.engine import loop
 from tfprune.engine.config import Config
 from tfprune.engine.monitors import TrainingDiverged
@@ -17,16 +17,13 @@ from conftest import ROOT, launcher_flags, tiny_config
 from snapshots import snapshot
 
 TRAIN_PY = os.path.join(ROOT, "launch", "train.py")
-_spec = importlib.util.spec_from_file_location("launch_train", TRAIN_PY)
-train = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(train)  # defines the launcher's flags on absl's FLAGS, once
 
 BASE = tiny_config()
 BASE_ARGS = launcher_flags(BASE)
 
 
 def launch(args):
-    """Runs launch/train.py's main in this process as `app.run` would.
+    """Runs the train program's main in this process as `app.run` would.
 
     Returns:
         (exit status, the one-line error that the launcher prints to stderr).

@@ -1,0 +1,1 @@
+"""The model architectures, by name (registry.py), with stable layer names (layers.py)."""

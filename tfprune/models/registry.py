@@ -19,7 +19,7 @@ _INPUT_RANKS = {"convnet": (2, 3), "resnet20": (3,), "resnet18": (3,), "resnet50
 
 def register(name, builder, input_ranks=None):
     """Adds a model: `builder(input_shape, num_classes, width=None, *, keras)` returns an
-    unwrapped model of that Keras (`experiment.run` refuses one of another Keras). `input_ranks`:
+    unwrapped model of that Keras (`tfprune.run` refuses one of another Keras). `input_ranks`:
     the ranks of one example it takes, e.g. (3,) for images (H, W, C); None: any.
 
     Example:

@@ -1,0 +1,1 @@
+"""Pruning strategies as pure numpy functions of weights and masks, by name (registry.py)."""
