@@ -5,10 +5,10 @@ from tfprune.engine import grouping
 from tfprune.engine.config import Config
 
 
-def run(root, name, config_changes=None, **overrides):
+def run(root, folder_name, config_changes=None, **overrides):
     """A run directory with one completed round: config.json, metrics.json, and (if given)
     config_changes.json."""
-    folder = root / name
+    folder = root / folder_name
     (folder / "round_00").mkdir(parents=True)
     config = Config(workdir=str(folder), **overrides).to_dict()
     (folder / "config.json").write_text(json.dumps(config))
@@ -46,13 +46,14 @@ def test_named_runs_group_by_name_and_width_not_by_their_sources(tmp_path):
     w2 = run(tmp_path, "w2", name="imp_with_lrr_mask", mask_from="x/seed_0", seed=0, width=2)
     groups = {g.label: g.paths for g in grouping.group([a0, a1, w2])}
     assert groups == {"imp_with_lrr_mask width=None": [a0, a1],
-                      "imp_with_lrr_mask width=2.0": [w2]}
+                      "imp_with_lrr_mask width=2": [w2]}
 
 
 def test_find_runs_and_load_run_refuse_what_is_not_a_run(tmp_path):
     import pytest
     a = run(tmp_path / "sweep", "lrr/seed_0")
+    (tmp_path / "elsewhere").mkdir()
     assert grouping.find_runs(str(tmp_path / "sweep")) == [a]
     assert grouping.load_run(a)[1] == [{"round": 0}]
     with pytest.raises(ValueError, match="not a run directory"):
-        grouping.find_runs(str(tmp_path / "sweep" / "lrr"))
+        grouping.find_runs(str(tmp_path / "elsewhere"))

@@ -161,7 +161,7 @@ def test_strip_leaves_plain_sparse_layers():
 @pytest.mark.slow
 def test_importing_tfprune_leaves_tf_keras_as_the_environment_made_it():
     code = ("import os, tfprune, tensorflow as tf\n"
-            "from tfprune import backend, masking\n"
+            "from tfprune.masking import kerases, masked_model\n"
             "assert tf.keras.version().startswith('3'), tf.keras.version()\n"
             "k = kerases.keras('2')\n"
             "masked_model.wrap(k.Sequential([k.Input((3,)), k.layers.Dense(2)]))  # imports tfmot\n"

@@ -14,8 +14,8 @@ def test_wrap_copies_the_model_sharing_its_weights():
     model = tiny_model()
     wrapped = tfmot_wrappers.wrap(model, prunable.walk(model))
     assert wrapped is not model
-    assert [w.name for w in tfmot_wrappers.wrappers(wrapped)] == ["prune_low_magnitude_conv",
-                                                                 "prune_low_magnitude_fc"]
+    assert [w.name for w in tfmot_wrappers.wrappers(wrapped)] == ["mask_wrapper_conv",
+                                                                 "mask_wrapper_fc"]
     kernel = model.get_layer("fc").kernel
     assert any(v is kernel for v in wrapped.weights)
 

@@ -14,7 +14,7 @@ def test_restore_brings_back_weights_and_optimizer_except_what_is_kept(tmp_path)
     state.save_state(model, str(tmp_path / "s"), extra={"note.json": {"epoch": 1}})
     saved = values(model.variables) + values(model.optimizer.variables)
     model.fit(data(), epochs=1, verbose=0)
-    bias = model.get_layer("prune_low_magnitude_fc").layer.bias
+    bias = model.get_layer("mask_wrapper_fc").layer.bias
     moved_bias = bias.numpy().copy()
     state.restore_state(model, str(tmp_path / "s"), keep=[bias])
     now = values(model.variables) + values(model.optimizer.variables)

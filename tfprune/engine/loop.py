@@ -187,61 +187,31 @@ def train_round(context, r, data, previous, resumed=None):
     with c.stopwatch("mask"):
         mask = round_mask(c, r, previous)
         masked_model.set_masks(model, mask)
-    initial_epoch = resume.first_epoch(config, c.method, r)
-    if resumed:  # killed mid-round: go on from its resume folder, as if never stopped
-        logging.info("resuming round %d at epoch %d", r, resumed["epoch"])
-        state.restore_state(model, run_dir.source(run_dir.resume_dir(r)))
-        for _ in range(resumed["epoch"] - initial_epoch):
-            iter(data.train)  # each new iterator draws the next epoch's shuffle and augmentation
-        initial_epoch = resumed["epoch"]
-    else:
-        with c.stopwatch("start"), (c.strategy or tf.distribute.get_strategy()).scope():
-            start_round(c, r, previous)
-            monitors.save_resume_point(model, run_dir.resume_dir(r), initial_epoch)
-        faults.stage(f"round_started:{os.path.basename(run_dir.round_dir(r))}")
+    initial_epoch = start_or_resume(c, r, data, previous, resumed)
     distribute.agree(c.strategy, f"the start of round {r}", ["round", "epoch", "mask_checksum"],
                      [r, initial_epoch, distribute.checksum(mask)])
     prefix = f"[round {r}/{config.rounds} density {mask.density:.4f}] "
-    eval_kwargs = {}
-    if config.eval_every:
-        eval_kwargs = dict(validation_data=data.test, validation_freq=config.eval_every)
     flips = cb.SignFlips(resumed["sign_flips_per_epoch"] if resumed else ())
     rewind_point = []  # the dense round saves the rewind point after its epoch (if not at 0)
     if r == 0 and config.rewind_epoch > initial_epoch:
         rewind_point = [cb.SaveRewindPoint(run_dir.rewind_dir, config.rewind_epoch)]
+    eval_kwargs = {}
+    if config.eval_every:
+        eval_kwargs = dict(validation_data=data.test, validation_freq=config.eval_every)
     with c.stopwatch("fit"), _record_divergence(run_dir, r):
-        history = model.fit(
-            data.train, epochs=config.epochs, initial_epoch=initial_epoch, verbose=0,
-            callbacks=rewind_point + experiments.training_callbacks(config, r) + [
-                monitors.StopIfDiverged(
-                    f"round {r} of {run_dir.root} (earlier rounds are intact): ",
-                    "--finetune_lr" if r and c.method.lr_start == "continue" else "--lr"),
-                cb.KeepMasks(), flips, console.Progress(prefix, c.clock),
-                tensorboard.EpochSummaries(c.writer, r * config.epochs),
-                monitors.EpochCheckpoint(run_dir.resume_dir(r), flips, config.checkpoint_every)]
-            + c.callbacks, **eval_kwargs)
+        history = model.fit(data.train, epochs=config.epochs, initial_epoch=initial_epoch,
+                            verbose=0, callbacks=rewind_point + _fit_callbacks(c, r, flips, prefix),
+                            **eval_kwargs)
     if rewind_point:
         c.rewind_kernels = rewind_point[0].kernels
     last = {k: v[-1] for k, v in history.history.items()} or resumed["logs"]
     with c.stopwatch("evaluate"):
         test = model.evaluate(data.test, verbose=0, return_dict=True)
     kernels = masked_model.get_kernels(model)
-    metrics = {
-        "round": r,
-        "method": config.method,
-        "density": mask.density,
-        "layer_density": mask.layer_densities(),
-        "test_accuracy": float(test["accuracy"]),
-        "test_loss": float(test["loss"]),
-        "train_loss": float(last["loss"]),
-        "train_accuracy": float(last["accuracy"]),
-        "epochs": config.epochs - resume.first_epoch(config, c.method, r),
-        "sign_flips_per_epoch": flips.per_epoch,
-    }
     with c.stopwatch("analysis"):
-        metrics.update(analysis.round_analysis(
+        metrics = _round_metrics(c, r, mask, test, last, flips.per_epoch) | analysis.round_analysis(
             kernels, mask, c.rewind_point_kernels(),
-            (previous.kernels, previous.mask) if previous else None))
+            (previous.kernels, previous.mask) if previous else None)
     metrics["seconds"] = time.perf_counter() - start
     with c.stopwatch("save"):
         run_dir.save_round(r, mask, kernels, metrics,
@@ -255,6 +225,55 @@ def train_round(context, r, data, previous, resumed=None):
                  f"; {r + 1} of {config.rounds + 1} rounds done, run ETA "
                  f"{clock.duration(left)}" if left is not None and r < config.rounds else "")
     return metrics, RoundEnd(kernels, mask)
+
+
+def start_or_resume(context, r, data, previous, resumed):
+    """Round `r`, its mask set, ready to train: started (`start_round`) with its starting state
+    saved into its resume folder, or, if `resumed` (its progress.json), restored from that
+    folder with the data order moved on to the epoch it names. Returns the first epoch to
+    train."""
+    c = context
+    initial_epoch = resume.first_epoch(c.config, c.method, r)
+    if resumed:  # killed mid-round: go on from its resume folder, as if never stopped
+        logging.info("resuming round %d after epoch %d", r, resumed["epoch"])
+        state.restore_state(c.model, c.run_dir.source(c.run_dir.resume_dir(r)))
+        for _ in range(resumed["epoch"] - initial_epoch):
+            iter(data.train)  # each new iterator draws the next epoch's shuffle and augmentation
+        return resumed["epoch"]
+    with c.stopwatch("start"), (c.strategy or tf.distribute.get_strategy()).scope():
+        start_round(c, r, previous)
+        monitors.save_resume_point(c.model, c.run_dir.resume_dir(r), initial_epoch)
+    faults.stage(f"round_started:{os.path.basename(c.run_dir.round_dir(r))}")
+    return initial_epoch
+
+
+def _fit_callbacks(context, r, flips, prefix):
+    """The callbacks of round `r`'s fit: the experiment's, then the engine's, then the caller's."""
+    c = context
+    lr_flag = "--finetune_lr" if r and c.method.lr_start == "continue" else "--lr"
+    return experiments.training_callbacks(c.config, r) + [
+        monitors.StopIfDiverged(f"round {r} of {c.run_dir.root} (earlier rounds are intact): ",
+                                lr_flag),
+        cb.KeepMasks(), flips, console.Progress(prefix, c.clock),
+        tensorboard.EpochSummaries(c.writer, r * c.config.epochs),
+        monitors.EpochCheckpoint(c.run_dir.resume_dir(r), flips, c.config.checkpoint_every),
+    ] + c.callbacks
+
+
+def _round_metrics(context, r, mask, test, last, sign_flips_per_epoch):
+    """metrics.json of round `r` before its analyses: mask, test and last epoch's numbers."""
+    return {
+        "round": r,
+        "method": context.config.method,
+        "density": mask.density,
+        "layer_density": mask.layer_densities(),
+        "test_accuracy": float(test["accuracy"]),
+        "test_loss": float(test["loss"]),
+        "train_loss": float(last["loss"]),
+        "train_accuracy": float(last["accuracy"]),
+        "epochs": context.config.epochs - resume.first_epoch(context.config, context.method, r),
+        "sign_flips_per_epoch": sign_flips_per_epoch,
+    }
 
 
 def round_mask(context, r, previous):
