@@ -10,13 +10,13 @@ Writes <out>/round_XX/<artifacts>, <out>/export.json and, with --all, <out>/trad
 (layout in tfprune/export/plan.py). The run directory is only read.
 """
 
+from tfprune.commands import program
 from tfprune.core import logs
 
 logs.quiet_native_logs()  # before TensorFlow loads
 
-import sys
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
 from tfprune.engine import config_flags  # noqa: E402  (no TensorFlow: bad input fails fast)
 from tfprune.export import plan as export_plan  # noqa: E402  (no TensorFlow: bad input fails fast)
@@ -64,10 +64,8 @@ def main(argv):
 
 
 def run(argv=None):
-    """The command line: `tfprune export`, `python -m tfprune.commands.export` or
-    `tfprune export` (default `argv`: sys.argv)."""
-    sys.modules["__main__"].__doc__ = __doc__  # absl's --help starts with it
-    app.run(main, argv)
+    """`tfprune export` (also `python launch/export.py`); `argv` defaults to sys.argv."""
+    program.run(main, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ A figure the runs cannot draw is left out, and summary.md and the log say why:
 mask_overlap.png compares two configurations, so one run (or the seeds of one) has none.
 """
 
-import sys
 
-from absl import app, flags
+from absl import flags
 
+from tfprune.commands import program
 from tfprune.core import logs
 from tfprune.engine import grouping
 from tfprune.report import figures
@@ -30,10 +30,8 @@ def main(argv):
 
 
 def run(argv=None):
-    """The command line: `tfprune report`, `python -m tfprune.commands.report` or
-    `tfprune report` (default `argv`: sys.argv)."""
-    sys.modules["__main__"].__doc__ = __doc__  # absl's --help starts with it
-    app.run(main, argv)
+    """`tfprune report` (also `python launch/report.py`); `argv` defaults to sys.argv."""
+    program.run(main, __doc__, argv)
 
 
 if __name__ == "__main__":

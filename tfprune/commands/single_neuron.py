@@ -9,8 +9,9 @@ and, for two or more, success_vs_dim.png.
 import os
 import sys
 
-from absl import app, flags
+from absl import flags
 
+from tfprune.commands import program
 from tfprune.core import files
 from tfprune.engine import config_flags
 from tfprune.theory import single_neuron
@@ -72,10 +73,8 @@ def main(argv):
 
 
 def run(argv=None):
-    """The command line: `tfprune single-neuron`, `python -m tfprune.commands.single_neuron` or
-    `tfprune single-neuron` (default `argv`: sys.argv)."""
-    sys.modules["__main__"].__doc__ = __doc__  # absl's --help starts with it
-    app.run(main, argv)
+    """`tfprune single-neuron` (also `python launch/single_neuron.py`); `argv` defaults to sys.argv."""
+    program.run(main, __doc__, argv)
 
 
 if __name__ == "__main__":

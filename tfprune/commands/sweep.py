@@ -13,13 +13,13 @@ JSON object {"variant": {config overrides}}, where "@variant" in mask_from/signs
 another variant's run with the same seed and width.
 """
 import json
-import sys
 
+from tfprune.commands import program
 from tfprune.core import logs
 
 logs.quiet_native_logs()  # before TensorFlow loads
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
 from tfprune.engine import config_flags  # noqa: E402
 from tfprune.grid import shards, sweep  # noqa: E402
@@ -93,10 +93,8 @@ def main(argv):
 
 
 def run(argv=None):
-    """The command line: `tfprune sweep`, `python -m tfprune.commands.sweep` or
-    `tfprune sweep` (default `argv`: sys.argv)."""
-    sys.modules["__main__"].__doc__ = __doc__  # absl's --help starts with it
-    app.run(main, argv)
+    """`tfprune sweep` (also `python launch/sweep.py`); `argv` defaults to sys.argv."""
+    program.run(main, __doc__, argv)
 
 
 if __name__ == "__main__":

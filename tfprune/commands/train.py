@@ -5,13 +5,13 @@
     tfprune train --method=lrr -v 1     # with TensorFlow's own log lines
 """
 import shutil
-import sys
 
+from tfprune.commands import program
 from tfprune.core import logs
 
 logs.quiet_native_logs()  # before TensorFlow loads
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from tfprune.core.rundir import RunDir  # noqa: E402
 from tfprune.engine import config_flags, loop  # noqa: E402
@@ -37,10 +37,8 @@ def main(argv):
 
 
 def run(argv=None):
-    """The command line: `tfprune train`, `python -m tfprune.commands.train` or
-    `tfprune train` (default `argv`: sys.argv)."""
-    sys.modules["__main__"].__doc__ = __doc__  # absl's --help starts with it
-    app.run(main, argv)
+    """`tfprune train` (also `python launch/train.py`); `argv` defaults to sys.argv."""
+    program.run(main, __doc__, argv)
 
 
 if __name__ == "__main__":
