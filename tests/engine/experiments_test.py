@@ -175,6 +175,7 @@ def test_imp_with_lrr_signs_starts_each_round_with_the_sources_signs(lrr_source,
         assert own_signs_differ, r  # else the rewind point's own signs would pass as well
 
 
+@pytest.mark.slow  # the source is a trained run
 @pytest.mark.parametrize("overrides, message", [
     (dict(model="convnet"), "was run with --model='lenet300_100', this run has --model='convnet'"),
     (dict(rounds=3), "has 2 completed pruned rounds; this run needs 3"),

@@ -1,11 +1,12 @@
 """IMP, LRR and FT: three ways to start a pruned round, each checked on a trained tiny model."""
 import numpy as np
 import pytest
-from tiny import compiled, data, values
 
 from tfprune.engine import methods
 from tfprune.masking import masked_model
 from tfprune.training import starts
+
+from tiny import compiled, data, values
 
 
 def test_the_registry_and_its_rules():
@@ -17,6 +18,7 @@ def test_the_registry_and_its_rules():
         methods.Method("bad", weights="rewind", lr_start="restart")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["imp", "lrr", "ft"])
 def test_each_method_starts_a_pruned_round_as_it_says(name, tmp_path):
     model = compiled()

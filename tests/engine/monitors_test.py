@@ -1,12 +1,13 @@
 """The engine's monitors: a diverged epoch stops with its record, epoch checkpoints resume."""
 import numpy as np
 import pytest
-from tiny import compiled, data
 
 from tfprune.core import rundir
 from tfprune.engine import monitors
 from tfprune.masking import masked_model
 from tfprune.training import callbacks as cb
+
+from tiny import compiled, data
 
 
 def test_non_finite_weights_stop_training_even_when_the_loss_looks_finite():
@@ -26,6 +27,7 @@ def test_non_finite_weights_stop_training_even_when_the_loss_looks_finite():
     assert len(record["nonfinite"]) == 1 and "kernel" in record["nonfinite"][0]
 
 
+@pytest.mark.slow
 def test_epoch_checkpoints_hold_the_state_and_progress_a_round_goes_on_from(tmp_path):
     model, folder = compiled(), str(tmp_path / "resume")
     flips = cb.SignFlips()
@@ -36,6 +38,7 @@ def test_epoch_checkpoints_hold_the_state_and_progress_a_round_goes_on_from(tmp_
     assert set(progress["logs"]) >= {"loss", "sign_flips"}
 
 
+@pytest.mark.slow
 def test_the_step_timer_times_every_step():
     timer = monitors.StepTimer()
     compiled().fit(data(), epochs=2, verbose=0, callbacks=[timer])

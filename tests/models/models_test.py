@@ -36,7 +36,9 @@ EXPECTED_PARAMS = {
     ("resnet50", (64, 64, 3)): (23_970_952, 23_917_832),
 }
 
-CASES = [(n, s, k) for n in registry.names() for s, k in CONFIGS[n]]
+LARGE = {"resnet50"}  # seconds to build: out of the fast subset
+CASES = [pytest.param(n, s, k, marks=[pytest.mark.slow] if n in LARGE else [])
+         for n in registry.names() for s, k in CONFIGS[n]]
 _CACHE = {}
 
 
@@ -122,7 +124,7 @@ def test_unknown_name_lists_valid_names():
 
 
 @pytest.mark.parametrize("name,shape,num_classes",
-                         [c for c in CASES if c[0] in ("lenet300_100", "convnet", "resnet20")])
+                         [c for c in CASES if c.values[0] in ("lenet300_100", "convnet", "resnet20")])
 def test_prune_low_magnitude_wraps_conv_and_dense(name, shape, num_classes):
     model = _model(name, shape, num_classes)
     prunable = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Dense)

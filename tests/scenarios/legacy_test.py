@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 import tfprune
-from conftest import ROOT
 from tfprune.core.rundir import RunDir
 from tfprune.engine import grouping, loop
 from tfprune.engine.config import Config
 from tfprune.export import artifacts
 from tfprune.export import plan as export_plan
 from tfprune.report import figures
+
+from conftest import ROOT
 
 LEGACY = os.path.join(ROOT, "tests", "data", "legacy")
 RUNS = ("imp_keras2", "lrr_keras3")
@@ -43,6 +44,7 @@ def test_an_old_run_directory_reads_the_same(name, tmp_path):
     assert config["method"] == name[:3] and [m["round"] for m in rounds] == [0, 1]
 
 
+@pytest.mark.slow
 def test_old_runs_draw_a_report(tmp_path):
     runs = [copy(name, tmp_path).root for name in RUNS]
     written = figures.write(runs, str(tmp_path / "report"))

@@ -101,6 +101,7 @@ def test_balanced_init_conserves_a2_minus_w2_up_to_first_order_in_lr():
     assert np.all((1.9 < ratio) & (ratio < 2.1)), ratio
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 def test_balanced_init_a_never_changes_sign(runs):
     for dim in (1, 2, 10):
         r = runs[dim, "balanced"]
@@ -108,6 +109,7 @@ def test_balanced_init_a_never_changes_sign(runs):
     assert max(map(abs, runs[1, "balanced"]["dense_drift"])) == 0  # D = 1: a = +-w exactly
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 @pytest.mark.parametrize("dim", [1, 2, 10])
 def test_balanced_imp_succeeds_exactly_when_a0_and_w1_positive(runs, dim):
     r = runs[dim, "balanced"]
@@ -116,12 +118,14 @@ def test_balanced_imp_succeeds_exactly_when_a0_and_w1_positive(runs, dim):
     assert r["imp_matches_theory"] == 1.0 and r["imp"]["success_rate"] == r["imp"]["theory_rate"]
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 def test_d1_is_one_training_reported_as_both_with_the_mask_always_correct(runs):
     r = runs[1, "balanced"]
     assert r["imp_success"] == r["lrr_success"] and all(r["mask_correct"])
     assert r["lrr_matches_theory"] == 1.0  # for D = 1 LRR's prediction is IMP's
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 @pytest.mark.parametrize("dim, agreement", [(2, 0.95), (10, 0.98)])
 def test_balanced_lrr_succeeds_when_a0_positive(runs, dim, agreement):
     # measured with 1,000 seeds x 60,000 steps: 0.984 at D = 2 (the dense neuron dies for some
@@ -131,12 +135,14 @@ def test_balanced_lrr_succeeds_when_a0_positive(runs, dim, agreement):
     assert r["lrr"]["success_rate"] > r["imp"]["success_rate"]
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 def test_balanced_rates_are_a_quarter_and_a_half(runs):
     r = runs[10, "balanced"]
     for name, p in (("imp", 0.25), ("lrr", 0.5)):
         assert abs(r[name]["success_rate"] - p) < 3 * np.sqrt(p * (1 - p) / SEEDS)
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 @pytest.mark.parametrize("dim", [1, 2, 10])
 def test_uniform_imp_never_succeeds_with_w1_negative_and_follows_the_1d_rule(runs, dim):
     r = runs[dim, "uniform"]
@@ -144,17 +150,20 @@ def test_uniform_imp_never_succeeds_with_w1_negative_and_follows_the_1d_rule(run
     assert r["imp_matches_1d_rule"] == 1.0  # success iff mask correct, w1_0 > 0, a0 > -w1_0
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 def test_uniform_d1_succeeds_exactly_when_w0_positive(runs):
     r = runs[1, "uniform"]  # |a0| < |w0|: a can cross zero, w cannot
     np.testing.assert_array_equal(column(r, "imp_success"), column(r, "w1_0") > 0)
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 def test_uniform_init_raises_both_rates(runs):
     balanced, uniform = runs[2, "balanced"], runs[2, "uniform"]
     for name in ("imp", "lrr"):
         assert uniform[name]["success_rate"] > balanced[name]["success_rate"]
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 def test_results_are_json_with_every_key(runs):
     r = json.loads(json.dumps(runs[10, "balanced"]))
     assert {"dim", "seeds", "seed", "init", "n", "lr", "steps", "threshold", "imp", "lrr",
@@ -186,6 +195,7 @@ def test_bad_arguments_raise_one_line(kwargs, message):
         sn.run(**{"dim": 2, "seeds": 3, **kwargs})
 
 
+@pytest.mark.slow  # the `runs` fixture trains 1,000s of problems (seconds)
 def test_plots_write_png(runs, tmp_path):
     paths = [tmp_path / "d1.png", tmp_path / "d10.png", tmp_path / "rates.png"]
     sn.plot_quadrants(runs[1, "balanced"], paths[0])

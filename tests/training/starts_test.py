@@ -2,11 +2,13 @@
 import os
 
 import numpy as np
-from tiny import compiled, data, values
+import pytest
 
 from tfprune.core import files, rundir
 from tfprune.masking import masked_model
 from tfprune.training import starts
+
+from tiny import compiled, data, values
 
 
 def test_the_rewind_point_holds_state_kernels_and_its_epoch(tmp_path):
@@ -20,6 +22,7 @@ def test_the_rewind_point_holds_state_kernels_and_its_epoch(tmp_path):
     assert rundir.read_rewind_epoch(str(tmp_path / "rewind")) == 2
 
 
+@pytest.mark.slow
 def test_batch_norm_rewind_restores_batch_norm_only_and_keeps_the_step(tmp_path):
     model = compiled()
     starts.save_rewind_point(model, str(tmp_path), 0)

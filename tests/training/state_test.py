@@ -2,12 +2,14 @@
 refuses another model's state in one line."""
 import numpy as np
 import pytest
-from tiny import compiled, data, values
 
 from tfprune.masking import kerases
 from tfprune.training import state
 
+from tiny import compiled, data, values
 
+
+@pytest.mark.slow
 def test_restore_brings_back_weights_and_optimizer_except_what_is_kept(tmp_path):
     model = compiled()
     model.fit(data(), epochs=1, verbose=0)

@@ -168,9 +168,10 @@ class RunDir:
         if os.path.exists(self.diverged_path(r)):
             os.remove(self.diverged_path(r))
 
-    def save_round(self, r, mask, kernels, metrics, write_checkpoint):
+    def save_round(self, r, mask, kernels, metrics, write_checkpoint, earlier=None):
         """Writes a round's files, `write_checkpoint(folder)` its state folder; metrics.json
-        last, so a crash leaves it incomplete."""
+        last, so a crash leaves it incomplete. `earlier`: the metrics of rounds 0 to r - 1, if
+        the caller holds them (results.csv is then written without reading them again)."""
         folder = self.round_dir(r)
         os.makedirs(folder, exist_ok=True)
         name = os.path.basename(folder)
@@ -183,16 +184,16 @@ class RunDir:
         faults.stage(f"saved_checkpoint:{name}")
         files.write_json(os.path.join(folder, METRICS_JSON), metrics)
         faults.stage(f"saved_metrics:{name}")
-        self.write_results()
+        self.write_results(None if earlier is None else list(earlier) + [metrics])
         files.remove_tree(self.resume_dir(r))
 
-    def write_results(self):
-        """Rewrites results.csv from the metrics of every completed round."""
+    def write_results(self, rows=None):
+        """Rewrites results.csv from the metrics of every completed round (`rows`, or read)."""
         out = io.StringIO()
         writer = csv.DictWriter(out, RESULT_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        for r in self.completed_rounds():
-            writer.writerow(self.metrics(r))
+        for row in rows if rows is not None else map(self.metrics, self.completed_rounds()):
+            writer.writerow(row)
         files.write_text(self.results_path, out.getvalue())
 
 

@@ -68,9 +68,10 @@ def describe(differing):
     return ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in differing.items())
 
 
-def write(run_dir, config, defaults=None):
-    """Checks `config` (see `check`) and writes it into `run_dir` (e.g. with more rounds);
-    a worker's run directory is left to the chief.
+def write(run_dir, config, defaults=None, changed=None):
+    """Checks `config` (see `check`; `changed`: what `check` returned, if called already) and
+    writes it into `run_dir` (e.g. with more rounds); a worker's run directory is left to the
+    chief.
 
     A change of `RETRAIN_KEYS` after a diverged round r restarts it: the change is noted in
     its diverged.json, its resume folder dropped, config.json written, the change appended
@@ -81,7 +82,8 @@ def write(run_dir, config, defaults=None):
     if not run_dir.is_chief:
         return
     config = _stored(config)
-    changed = check(run_dir, config, defaults)
+    if changed is None:
+        changed = check(run_dir, config, defaults)
     r = len(run_dir.completed_rounds())
     record = run_dir.diverged(r)
     divergence = {k: v for k, v in (record or {}).items() if k != "retrain"}

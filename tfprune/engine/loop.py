@@ -114,6 +114,7 @@ class RoundContext:
     clock: clock.RunClock
     strategy: object = None  # the tf.distribute strategy (None: the default one)
     rewind_kernels: dict = None  # the rewind point's kernels, once saved or read
+    results: list = dataclasses.field(default_factory=list)  # metrics of the rounds done
 
     def rewind_point_kernels(self):
         """The rewind point's kernels, read from the run directory the first time only."""
@@ -152,7 +153,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         results = [run_dir.metrics(r) for r in done]
         # Only once data, model, sources and state load; drops a diverged round's resume
         # folder if its settings changed, so it restarts.
-        config_changes.write(run_dir, config.to_dict(), defaults)
+        config_changes.write(run_dir, config.to_dict(), defaults, retrain)
         # Multiworker: a barrier; the others read on (the resume folder, which a diverged
         # round's new settings drop) once the chief has written this.
         distribute.agree(strategy, "the run directory", ["completed_rounds"], [len(done)])
@@ -160,7 +161,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         writer = tensorboard.open_writer(run_dir, done, len(done) * config.epochs + go_on)
     run_clock = clock.RunClock(resume.epochs_to_train(config, method, len(done), resumed))
     context = RoundContext(config, method, run_dir, model, sources, writer, callbacks, stopwatch,
-                           run_clock, strategy, rewind_kernels)
+                           run_clock, strategy, rewind_kernels, results)
     try:
         for r in range(len(done), config.rounds + 1):
             if r > len(done):
@@ -215,7 +216,7 @@ def train_round(context, r, data, previous, resumed=None):
     metrics["seconds"] = time.perf_counter() - start
     with c.stopwatch("save"):
         run_dir.save_round(r, mask, kernels, metrics,
-                           lambda folder: state.save_state(model, folder))
+                           lambda folder: state.save_state(model, folder), c.results)
     with c.stopwatch("summaries"):
         tensorboard.write_round(c.writer, metrics, kernels, mask)
     left = c.clock.eta()

@@ -11,7 +11,7 @@ import numpy as np
 import tf_keras
 from absl import logging
 
-from tfprune.core import analysis, signs
+from tfprune.core import analysis, rundir, signs
 from tfprune.masking import kerases, masked_model
 from tfprune.masking.kerases import tf
 from tfprune.training import starts
@@ -67,8 +67,8 @@ class RewindWeights(Callback):
         self.rewind_bn_statistics = rewind_bn_statistics
 
     def on_train_begin(self, logs=None):
-        self._rewind_epoch = starts.rewind_weights(self.model, self.directory,
-                                                   self.rewind_bn_statistics)
+        starts.rewind_weights(self.model, self.directory, self.rewind_bn_statistics)
+        self._rewind_epoch = rundir.read_rewind_epoch(self.directory)
 
     def on_epoch_begin(self, epoch, logs=None):
         rewind, self._rewind_epoch = self._rewind_epoch, None  # checked at the first epoch

@@ -36,14 +36,12 @@ def rewind_weights(model, directory, rewind_bn_statistics=False):
     """IMP: every weight, bias, BatchNorm gamma/beta and the optimizer state (momentum and step,
     so the schedule resumes at the rewind point) go back to the rewind point saved in
     `directory`; the current masks are kept and the pruned weights zeroed. BatchNorm running
-    statistics are kept unless `rewind_bn_statistics`. Returns the rewind point's epoch (None
-    if the folder does not say)."""
+    statistics are kept unless `rewind_bn_statistics`."""
     keep = [m for _, m in masked_model.pruning_vars(model).values()]
     if not rewind_bn_statistics:
         keep += bn_statistics(model)
     restore_state(model, directory, keep=keep)
     masked_model.apply_masks(model)
-    return rundir.read_rewind_epoch(directory)
 
 
 def rewind_batch_norm(model, directory):
