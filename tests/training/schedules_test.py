@@ -62,3 +62,11 @@ def test_bad_arguments_raise(kwargs):
     args = dict(lr=0.1, steps_per_epoch=2, epochs=4, warmup_epochs=1) | kwargs
     with pytest.raises(ValueError):
         RoundSchedule(**args)
+
+
+def test_the_configs_schedules_are_the_kinds_a_round_schedule_takes():
+    import dataclasses
+
+    from tfprune.engine import config as config_lib
+    field = {f.name: f for f in dataclasses.fields(config_lib.Config)}["schedule"]
+    assert tuple(config_lib.choices(field)) == RoundSchedule.KINDS
