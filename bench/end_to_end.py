@@ -54,9 +54,9 @@ def measure(checkpoint_every):
     compile_seconds = timer.seconds[0] - median(timer.seconds)  # the first step also traces
     steps = sum(timer.seconds) - compile_seconds
     rows = [("training steps", steps), ("compile (first step's tracing)", compile_seconds)]
-    rows.append(("fit() around the steps (callbacks, epoch ends, restarts)",
+    rows.append(("fit() around the steps (callbacks, epoch ends)",
                  phases.pop("fit") - steps - compile_seconds))
-    for phase in ("evaluate", "mask", "analysis", "save", "summaries", "data", "setup"):
+    for phase in ("start", "evaluate", "mask", "analysis", "save", "summaries", "data", "setup"):
         rows.append((phase, phases.pop(phase, 0.0)))
     rows.append(("other", wall - sum(s for _, s in rows)))
     table(("phase", "seconds", "share of wall time"), [(n, s, s / wall) for n, s in rows])

@@ -61,7 +61,7 @@ def test_launcher_refuses_an_unfinished_run(fake_run, tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: --run={fake_run} is not finished (rounds 0-1 of 0-2 complete): finish it "
-        f"with launch/train.py --workdir={fake_run} first")
+        f"with tfprune train --workdir={fake_run} first")
     assert snapshot(fake_run) == before
 
 

@@ -44,14 +44,26 @@ def package_of(name):
     return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in LAYER) else None
 
 
+SPEC = re.compile(r"^(tfprune(?:\.\w+)+)(?::[\w.]+)?$")  # "module:attribute", loaded on use
+
+
 def imports(path):
-    """The tfprune modules that `path` imports, anywhere in it (function bodies too)."""
+    """The tfprune modules that `path` imports, anywhere in it (function bodies too), those it
+    names as strings to load later (`core.lazy`, importlib), and the modules behind the public
+    names of `tfprune` it imports."""
+    import tfprune
     found = set()
     for node in ast.walk(ast.parse(open(os.path.join(ROOT, path)).read())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tfprune"):
+        if isinstance(node, ast.ImportFrom) and node.module == "tfprune":
+            found |= {tfprune._MODULE_OF.get(a.name, f"tfprune.{a.name}") for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
+                "tfprune."):
             found |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("tfprune")}
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            match = SPEC.match(node.value)
+            found |= {match.group(1)} if match else set()
     return found
 
 

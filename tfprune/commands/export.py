@@ -21,7 +21,7 @@ from absl import flags  # noqa: E402
 from tfprune.engine import config_flags  # noqa: E402  (no TensorFlow: bad input fails fast)
 from tfprune.export import plan as export_plan  # noqa: E402  (no TensorFlow: bad input fails fast)
 
-flags.DEFINE_string("run", None, "Run directory written by launch/train.py (finished).")
+flags.DEFINE_string("run", None, "Run directory written by `tfprune train` (finished).")
 flags.DEFINE_string("out", None, "Folder to write into (outside the run directory).")
 flags.DEFINE_integer("round", None, "Export this round.")
 flags.DEFINE_float("density", None, "Export the round whose density is closest to this.")

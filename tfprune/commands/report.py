@@ -14,7 +14,7 @@ from tfprune.core import logs
 from tfprune.engine import grouping
 from tfprune.report import figures
 
-flags.DEFINE_multi_string("runs", None, "Run directories written by launch/train.py, or folders "
+flags.DEFINE_multi_string("runs", None, "Run directories written by `tfprune train`, or folders "
                           "holding them (a sweep); seeds of one configuration are averaged.")
 flags.DEFINE_string("out", "report", "Folder for the PNG figures and summary.md.")
 flags.mark_flag_as_required("runs")

@@ -4,9 +4,9 @@
     tfprune sweep --sweep=methods --widths=0.5,1,2 --seeds=0,1 --out=runs/width
     tfprune sweep --sweep=masks --seeds=0,1,2 --out=runs/masks --executor=ray
     tfprune sweep --sweep=masks --seeds=0,1,2 --out=/shared/masks --shard=3/8
-    python launch/report.py --runs runs/masks --out report/masks
+    tfprune report --runs runs/masks --out report/masks
 
-Every config flag of launch/train.py but --workdir, --name and --seed (set per run) sets the
+Every config flag of `tfprune train` but --workdir, --name and --seed (set per run) sets the
 base configuration of all runs (e.g. --rounds=5).
 Named sweeps (--sweep): methods, masks, random, signs, perturb, fixed_signs; or --grid with a
 JSON object {"variant": {config overrides}}, where "@variant" in mask_from/signs_from names

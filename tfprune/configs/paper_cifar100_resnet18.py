@@ -1,6 +1,6 @@
 """The paper's CIFAR-100 protocol: ResNet18 (CIFAR variant), 150-epoch rounds, LRR vs IMP.
 
-    python launch/train.py --config=paper_cifar100_resnet18 --method=lrr --data_dir=~/tfds
+    tfprune train --config=paper_cifar100_resnet18 --method=lrr --data_dir=~/tfds
 
 As paper_cifar10_resnet18 (see its docstring) with 100 classes and weight decay 5e-4 (the
 authors used 1e-3 or 5e-4 for CIFAR-100; pass --weight_decay=1e-3 for the other).

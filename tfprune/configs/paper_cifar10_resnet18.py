@@ -1,7 +1,7 @@
 """The paper's CIFAR-10 protocol: ResNet18 (CIFAR variant), 150-epoch rounds, LRR vs IMP.
 
-    python launch/train.py --config=paper_cifar10_resnet18 --method=lrr --data_dir=~/tfds
-    python launch/train.py --config=paper_cifar10_resnet18 --method=imp --data_dir=~/tfds
+    tfprune train --config=paper_cifar10_resnet18 --method=lrr --data_dir=~/tfds
+    tfprune train --config=paper_cifar10_resnet18 --method=imp --data_dir=~/tfds
 
 Protocol (the authors', see docs/paper.md): SGD momentum 0.9, lr 0.1, batch 256, weight decay
 1e-4; each round 10 epochs linear warm-up, drops x0.1 at epochs 70 and 130 of 150; IMP rewinds

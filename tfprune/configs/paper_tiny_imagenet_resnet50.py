@@ -1,6 +1,6 @@
 """The paper's Tiny ImageNet protocol: ImageNet-style ResNet50, 200 classes, LRR vs IMP.
 
-    python launch/train.py --config=paper_tiny_imagenet_resnet50 --method=lrr \
+    tfprune train --config=paper_tiny_imagenet_resnet50 --method=lrr \
         --data_dir=/data   # holds tiny-imagenet-200/ (the official zip, unpacked)
 
 Random resized crop to 64 + flip; SGD momentum 0.9, lr 0.1, batch 256, weight decay 1e-4;

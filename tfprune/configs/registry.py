@@ -1,4 +1,4 @@
-"""Registry of the named configurations (`launch/train.py --config=NAME [--smoke]`)."""
+"""Registry of the named configurations (`tfprune train --config=NAME [--smoke]`)."""
 from tfprune.configs import (
     paper_cifar10_resnet18,
     paper_cifar100_resnet18,

@@ -1,9 +1,9 @@
 """Renda et al. (ICLR 2020)'s table: ResNet-20 on CIFAR-10, LRR vs weight rewinding vs FT.
 
-    python launch/train.py --config=renda_cifar10_resnet20 --method=lrr --data_dir=~/tfds
-    python launch/train.py --config=renda_cifar10_resnet20 --method=imp --rewind_epoch=12
-    python launch/train.py --config=renda_cifar10_resnet20 --method=imp --rewind_epoch=0
-    python launch/train.py --config=renda_cifar10_resnet20 --method=ft
+    tfprune train --config=renda_cifar10_resnet20 --method=lrr --data_dir=~/tfds
+    tfprune train --config=renda_cifar10_resnet20 --method=imp --rewind_epoch=12
+    tfprune train --config=renda_cifar10_resnet20 --method=imp --rewind_epoch=0
+    tfprune train --config=renda_cifar10_resnet20 --method=ft
 
 open_lth's cifar_resnet_20 recipe: batch 128, lr 0.1, drops x0.1 at epochs 80 and 120 of 160,
 no warm-up, weight decay 1e-4, every layer pruned, 20% per round.

@@ -131,7 +131,7 @@ class Config:
                                "tfmot's wrapper fails under XLA with a multi-device strategy).",
                                role=FREE, topic=COMPUTE)
     checkpoint_every: int = _field(1, "Save the resume checkpoint every N epochs (a killed run "
-                                   "loses at most N epochs; 0: only finished rounds).",
+                                   "loses at most N epochs; 0: only each round's start and end).",
                                    role=FREE, topic=RUN)
     deterministic: bool = _field(False, "Enable TensorFlow's op determinism (same seed, same "
                                  "bits on any run; needed on GPUs, costs speed; the process "

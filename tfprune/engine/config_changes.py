@@ -119,6 +119,15 @@ def diverged_round(run_dir):
     return r
 
 
+def original(run_dir):
+    """The configuration `run_dir` started with: its config.json with every change that
+    config_changes.json records undone, newest first."""
+    config = run_dir.read_config()
+    for change in reversed(run_dir.config_changes()):
+        config |= {k: v["old"] for k, v in change["changed"].items()}
+    return config
+
+
 def changed_from(run_dir):
     """The first round trained with settings changed after a divergence, or None."""
     changes = run_dir.config_changes()

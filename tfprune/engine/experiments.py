@@ -72,7 +72,7 @@ def start(config, model, rewind_dir, signs_of, r):
 def signs_source(config, sources, r, trained, rewind):
     """A function returning the kernels whose signs round `r` takes (--signs): the previous
     round's `trained` ones, the `rewind` point's, or the --signs_from run's."""
-    return {"trained": lambda: trained, "rewind": lambda: rewind(),
+    return {"trained": lambda: trained, "rewind": rewind,
             "source": lambda: sources["signs"].kernels(r - 1),
             "keep": lambda: None}[config.signs]
 

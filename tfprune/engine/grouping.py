@@ -10,6 +10,7 @@ were not: it forms a group of its own, labelled "(settings changed at round k)".
 import dataclasses
 import os
 
+from tfprune.core import rundir
 from tfprune.core.rundir import RunDir
 from tfprune.engine import config as config_lib
 from tfprune.engine import config_changes
@@ -34,7 +35,7 @@ def load_run(path):
     run_dir = RunDir(path)
     if not run_dir.is_run():
         raise ValueError(f"{path} is not a run directory (no config.json); "
-                         "pass folders written by launch/train.py")
+                         "pass folders written by `tfprune train`")
     rounds = [run_dir.metrics(r) for r in run_dir.completed_rounds()]
     if not rounds:
         raise ValueError(f"{path} has no completed round yet")
@@ -45,10 +46,10 @@ def find_runs(path):
     """The run directories at or below `path` (a run, or e.g. a sweep folder), sorted."""
     if RunDir(path).is_run():
         return [path]
-    found = sorted(root for root, _, names in os.walk(path) if "config.json" in names)
+    found = sorted(root for root, _, names in os.walk(path) if rundir.CONFIG_JSON in names)
     if not found:
         raise ValueError(f"{path} is not a run directory and holds none (no config.json); "
-                         "pass folders written by launch/train.py or launch/sweep.py")
+                         "pass folders written by `tfprune train` or `tfprune sweep`")
     return found
 
 
@@ -67,7 +68,7 @@ def group(paths):
     "lrr pruning=random_erk").
     """
     paths = list(paths)
-    configs = {p: RunDir(p).read_config() for p in paths}
+    configs = {p: load_run(p)[0] for p in paths}  # refuses what is not a run
     changed = {p: config_changes.changed_from(RunDir(p)) for p in paths}
     members = {}
     for p in paths:

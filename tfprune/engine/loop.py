@@ -49,7 +49,7 @@ def run(config, callbacks=(), stopwatch=None, model_fn=None, data=None):
             names it gives as "model" and "dataset").
         callbacks: extra Keras callbacks for every round's `fit` (e.g. a step timer).
         stopwatch: a `core.clock.Stopwatch` that receives the time of each phase (setup, data, mask,
-            fit, evaluate, analysis, save, summaries), for benchmarks.
+            start, fit, evaluate, analysis, save, summaries), for benchmarks.
         model_fn: your model: `model_fn(input_shape, num_classes, width=None, *, keras)`
             returns a new, unwrapped model (of config's Keras); registered as "model".
         data: your data: a `Data` (batched with config's batch size), or a loader
@@ -188,9 +188,11 @@ def train_round(context, r, data, previous, resumed=None):
     with c.stopwatch("mask"):
         mask = round_mask(c, r, previous)
         masked_model.set_masks(model, mask)
-    initial_epoch = start_or_resume(c, r, data, previous, resumed)
+    # Multiworker: every worker starts (or resumes) the same round with the same mask
     distribute.agree(c.strategy, f"the start of round {r}", ["round", "epoch", "mask_checksum"],
-                     [r, initial_epoch, distribute.checksum(mask)])
+                     [r, resume.resume_epoch(config, c.method, r, resumed),
+                      distribute.checksum(mask)])
+    initial_epoch = start_or_resume(c, r, data, previous, resumed)
     prefix = f"[round {r}/{config.rounds} density {mask.density:.4f}] "
     flips = cb.SignFlips(resumed["sign_flips_per_epoch"] if resumed else ())
     rewind_point = []  # the dense round saves the rewind point after its epoch (if not at 0)
@@ -238,9 +240,10 @@ def start_or_resume(context, r, data, previous, resumed):
     if resumed:  # killed mid-round: go on from its resume folder, as if never stopped
         logging.info("resuming round %d after epoch %d", r, resumed["epoch"])
         state.restore_state(c.model, c.run_dir.source(c.run_dir.resume_dir(r)))
-        for _ in range(resumed["epoch"] - initial_epoch):
+        go_on = resume.resume_epoch(c.config, c.method, r, resumed)
+        for _ in range(go_on - initial_epoch):
             iter(data.train)  # each new iterator draws the next epoch's shuffle and augmentation
-        return resumed["epoch"]
+        return go_on
     with c.stopwatch("start"), (c.strategy or tf.distribute.get_strategy()).scope():
         start_round(c, r, previous)
         monitors.save_resume_point(c.model, c.run_dir.resume_dir(r), initial_epoch)

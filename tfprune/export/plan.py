@@ -84,7 +84,7 @@ def finished_results(run):
     if len(done) <= planned:
         have = f"rounds 0-{done[-1]} of 0-{planned}" if done else f"no round of 0-{planned}"
         raise ValueError(f"--run={run} is not finished ({have} complete): finish it with "
-                         f"launch/train.py --workdir={run} first")
+                         f"tfprune train --workdir={run} first")
     return [run_dir.metrics(r) for r in done]
 
 
@@ -136,7 +136,7 @@ def make_plan(run, out, formats=FORMATS, round=None, density=None, best=False, a
     the paths this export writes (`Plan.targets`).
     """
     if not run:
-        raise ValueError("--run is required: a run directory written by launch/train.py")
+        raise ValueError("--run is required: a run directory written by `tfprune train`")
     if not out:
         raise ValueError("--out is required: the folder to export into")
     formats = parse_formats(formats)

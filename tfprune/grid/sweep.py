@@ -181,11 +181,8 @@ def other_settings(job):
     """Why the complete run of `job` is not the sweep's, or None: it must have run the sweep's
     settings (up to FREE keys), or have run them until a divergence after which it was
     retrained with the changes that its config_changes.json records."""
-    run_dir = RunDir(job.workdir)
-    theirs = run_dir.read_config()
-    for change in reversed(run_dir.config_changes()):  # back to the settings it started with
-        theirs |= {k: v["old"] for k, v in change["changed"].items()}
-    differing = config_changes.differences(theirs, job.config, _DEFAULTS)
+    differing = config_changes.differences(config_changes.original(RunDir(job.workdir)),
+                                           job.config, _DEFAULTS)
     if not differing:
         return None
     return (f"{job.workdir} is complete but ran other settings "
@@ -204,7 +201,7 @@ def aggregate(out, workdirs):
         return []
     header = ["variant", "width", "round", "seeds"] + [
         f"{m}_{stat}" for m in AGGREGATED for stat in ("mean", "std")]
-    rows = []
+    rows, seen = [], set()
     for group in grouping.group(workdirs):
         runs = [[run_dir.metrics(r) for r in run_dir.completed_rounds()]
                 for run_dir in map(RunDir, group.paths)]
@@ -212,6 +209,9 @@ def aggregate(out, workdirs):
         if group.changed_from is not None:
             variant += f" (settings changed at round {group.changed_from})"
         width = group.config["width"]
+        while (variant, width) in seen:  # two groups the name does not tell apart (see label)
+            variant += "'"
+        seen.add((variant, width))
         for r in range(min(len(rounds) for rounds in runs)):
             row = [variant, "" if width is None else width, r, len(runs)]
             for metric in AGGREGATED:

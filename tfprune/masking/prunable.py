@@ -209,12 +209,3 @@ def table(weights):
                f"{kernels} tensors; dense: " + (", ".join(
                    f"{count:,} {reason}" for reason, count in dense.items()) or "none"))
     return rows, summary
-
-
-def format_table(rows, summary):
-    """The rows of `table` as aligned text, then the summary."""
-    width = max([len(r[0]) for r in rows] + [6])
-    lines = [f"{'weight':<{width}}  {'shape':<20} {'size':>10}  status"]
-    lines += [f"{key:<{width}}  {str(shape):<20} {size:>10,}  {status}"
-              for key, shape, size, status in rows]
-    return "\n".join(lines + [summary])
