@@ -10,6 +10,7 @@ from tfprune.core.rundir import RunDir
 from tfprune.engine import loop
 from tfprune.engine.config import Config
 from tfprune.masking import masked_model
+from tfprune.pruning import structures
 from tfprune.training import callbacks as cb
 from tfprune.training import starts
 
@@ -180,6 +181,8 @@ def test_imp_with_lrr_signs_starts_each_round_with_the_sources_signs(lrr_source,
     (dict(model="convnet"), "was run with --model='lenet300_100', this run has --model='convnet'"),
     (dict(rounds=3), "has 2 completed pruned rounds; this run needs 3"),
     (dict(ignore_layers=("fc",)), "was run with --ignore_layers=[]"),
+    (dict(structure="block:1x4"), "was run with --structure='unstructured', this run has "
+                                  "--structure='block:1x4'"),
 ])
 def test_a_source_that_does_not_fit_is_refused_before_training(lrr_source, tmp_path, overrides,
                                                                message):
@@ -223,3 +226,20 @@ def test_bn_rewind_keeps_the_schedule_position_fine_tuning_chose(tmp_path):
     probe = Probe(lambda m: int(m.optimizer.iterations))
     model.fit(data(), epochs=1, verbose=0, callbacks=[cb.RewindBatchNorm(rewind), probe])
     assert probe.value == step  # ft continues; LRR's RestartSchedule runs first and zeroes it
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", ["block:1x4", "nm:2:4"])
+def test_a_structured_run_keeps_every_rounds_mask_structured_with_exact_zeros(spec, tmp_path):
+    config = Config(**tiny_config(rounds=2, structure=spec, workdir=str(tmp_path / "run")))
+    results = loop.run(config)
+    run_dir, structure = RunDir(config.workdir), structures.parse(spec)
+    for r in (1, 2):
+        mask, kernels = run_dir.mask(r), run_dir.kernels(r)
+        assert all(structures.is_structured(mask[k], structure) for k in mask)
+        assert all(not kernels[k][mask[k] == 0].any() for k in mask)
+        assert mask.is_subset_of(run_dir.mask(r - 1))
+    if structure.kind == "block":  # every LeNet kernel divides into 1x4 blocks
+        assert [round(m["density"], 3) for m in results] == [1.0, 0.8, 0.64]
+    else:
+        assert results[1]["density"] <= 0.5 and results[2]["density"] < results[1]["density"]

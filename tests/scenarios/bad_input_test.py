@@ -118,6 +118,8 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
      "value should be one of <mnist1d|mnist|cifar10|cifar100|tiny_imagenet>"),
     ("pruning", "new", ["--pruning=smallest"], "value should be one of <global_magnitude|"),
     ("schedule", "new", ["--schedule=linear"], "value should be one of <step|cosine>"),
+    ("structure", "new", ["--structure=nm:5:4"],
+     "error: --structure=nm:5:4: expected one of unstructured, block:RxC, nm:N:M"),
     ("strategy", "new", ["--strategy=tpu"], "value should be one of <default|mirrored|multiworker>"),
     ("signs", "new", ["--signs=flip"], "value should be one of <keep|trained|rewind|source>"),
     ("config", "new", ["--config=paper"], "flag --config=paper: value should be one of <"),

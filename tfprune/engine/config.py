@@ -12,6 +12,7 @@ import dataclasses
 from typing import Optional
 
 from tfprune.core import lazy
+from tfprune.pruning import structures
 
 FREE, RETRAIN, REPLICATE = "free", "retrain", "replicate"
 ROLES = (FREE, RETRAIN, REPLICATE)
@@ -87,6 +88,11 @@ class Config:
                           "tfprune.pruning.registry:names", topic=PRUNING)
     ignore_layers: tuple = _field((), "Conv/dense layer names never pruned (comma-separated).",
                                   topic=PRUNING)
+    structure: str = _field("unstructured", "Which weights are pruned together: unstructured, "
+                            "block:RxC (R outputs x C consecutive inputs; block:1x4 is what "
+                            "LiteRT's sparse kernel runs) or nm:N:M (at most N of M "
+                            "consecutive inputs; 2:4 for GPU sparse tensor cores). Kernels it "
+                            "cannot divide stay dense.", topic=PRUNING)
     rewind_epoch: int = _field(1, "The rewind point: the state after this many epochs of the "
                                "dense round 0 (0 = initialization). IMP restarts its pruned "
                                "rounds there (at most --warmup_epochs, unless --late_rewind); "
@@ -150,6 +156,7 @@ class Config:
             if valid and getattr(self, f.name) not in valid:
                 raise ValueError(f"--{f.name}={getattr(self, f.name)!r} is not valid; "
                                  f"valid: {', '.join(valid)}")
+        structures.parse(self.structure)  # a one-line error naming --structure
         for name in ("epochs", "batch_size", "lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")

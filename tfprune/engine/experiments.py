@@ -2,14 +2,16 @@
 sign perturbation and fixed signs. Every variant composes with every method, except --rewind_bn
 with IMP (which rewinds BatchNorm gamma and beta already)."""
 import numpy as np
+from absl import logging
 
 from tfprune.core.rundir import RunDir
 from tfprune.masking import masked_model
 from tfprune.pruning import registry as pruning
+from tfprune.pruning import structures
 from tfprune.training import callbacks as cb
 from tfprune.training import starts
 
-MATCHING_KEYS = ("model", "width", "dataset", "ignore_layers")
+MATCHING_KEYS = ("model", "width", "dataset", "ignore_layers", "structure")
 
 
 def check_source(config, flag, path, kernels):
@@ -21,7 +23,7 @@ def check_source(config, flag, path, kernels):
     source = RunDir(path)
     if not source.is_run():
         raise ValueError(f"--{flag}={path} is not a run directory (no config.json)")
-    theirs = source.read_config()
+    theirs = type(config)().to_dict() | source.read_config()  # defaults: keys added since
     config_values = config.to_dict()
     for key in MATCHING_KEYS:
         ours = config_values[key]
@@ -54,8 +56,15 @@ def round_mask(config, kernels, previous, sources, r):
     round's trained `kernels` and its mask `previous` (nothing is assigned to a model)."""
     if sources["mask"]:
         return sources["mask"].mask(r)
-    return pruning.get(config.pruning)(kernels, previous, config.prune_fraction,
-                                       np.random.default_rng([config.seed, r]))
+    structure = structures.parse(config.structure)
+    if r == 1:
+        for key, why in structures.unfit(structure, {k: v.shape for k, v in kernels.items()}
+                                         ).items():
+            logging.info("--structure=%s cannot apply to %s (%s): left dense", structure, key,
+                         why)
+    return structures.prune(pruning.get(config.pruning), structure, kernels, previous,
+                            config.prune_fraction, np.random.default_rng([config.seed, r]),
+                            randomly=config.pruning.startswith("random"))
 
 
 def start(config, model, rewind_dir, signs_of, r):
