@@ -16,7 +16,7 @@ def test_each_config_is_valid_and_documents_command_accuracy_and_time(name):
     assert config.epochs >= 150 and config.rounds >= 10
     doc = registry._CONFIGS[name].__module__
     text = __import__(doc, fromlist=["x"]).__doc__
-    assert f"python launch/train.py --config={name}" in text
+    assert f"tfprune train --config={name}" in text  # or python launch/train.py, the same
     assert "Expected accuracy" in text or "Expected test accuracy" in text
     assert "Expected time" in text
 
