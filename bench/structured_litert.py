@@ -47,7 +47,7 @@ def masked(model, spec, density):
     kernels = {f"fc{i}": model.get_layer(f"fc{i}").kernel.numpy() for i in range(1, DEPTH - 1)}
     kernels["fc0"] = model.get_layer("fc0").kernel.numpy()
     structure, mask = structures.parse(spec), Mask.ones_like(kernels)
-    while mask.density > density + 1e-9:  # rounds of the fraction that lands on `density`
+    while mask.density > density * 1.01:  # rounds of the fraction that lands on `density`
         fraction = min(0.5, 1 - density / mask.density)
         mask = structures.prune(registry.get("global_magnitude"), structure, kernels, mask,
                                 fraction, np.random.default_rng(0))
