@@ -5,7 +5,8 @@
 
 Needs a GPU machine with keras (>= 3.6), JAX and numpy; TensorFlow need not be installed: the
 script imports only `tfprune/masking/prunable.py` and `tfprune/masking/keras3_constraints.py`
-(which need just keras and numpy; importing `tfprune` loads nothing else), and builds its own copy of the CIFAR ResNet-18 (tfprune/models/resnet_cifar.py, layers.py).
+(which need just keras and numpy; importing `tfprune` loads nothing else), and builds its own
+copy of the CIFAR ResNet-18 (tfprune/models/resnet_cifar.py, layers.py).
 
 The masked model uses tfprune's Keras 3 mechanism unchanged: `prunable.walk` lists the
 weights, `keras3_constraints.wrap` gives every prunable weight a MaskHolder and the KeepMask

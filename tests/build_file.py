@@ -2,7 +2,8 @@
 
 One py_library per module, py_binary per launcher and benchmark, py_test per test;
 deps are the project modules a file imports; tests that start a launcher get the
-launchers they name as data. tests/project/bazel_build_test.py fails when BUILD differs from what this writes.
+launchers they name as data. tests/project/bazel_build_test.py fails when BUILD differs from
+what this writes.
 """
 import ast
 import glob

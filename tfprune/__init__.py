@@ -20,8 +20,8 @@ _EXPORTS = {
     "tfprune.datasets.base": ("Data",),
     "tfprune.engine.loop": ("run",),
     "tfprune.core.mask": ("Mask",),
-    "tfprune.masking.masked_model": ("get_kernels", "get_masks", "load_model", "prune", "set_masks", "strip",
-                        "summary", "weight_table", "wrap"),
+    "tfprune.masking.masked_model": ("get_kernels", "get_masks", "load_model", "prune",
+                                     "set_masks", "strip", "summary", "weight_table", "wrap"),
     "tfprune.training.schedules": ("RoundSchedule",),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}

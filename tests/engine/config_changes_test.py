@@ -66,7 +66,8 @@ def test_retraining_a_diverged_round_with_other_settings_equals_a_fresh_run(dive
     round0 = {k: v for k, v in snapshot(workdir).items() if k.startswith("round_00")}
     results = loop.run(Config(**BASE, finetune_lr=0.01, workdir=str(workdir)))
     run_dir, fresh = RunDir(workdir), diverged[1]
-    assert [m["round"] for m in results] == [0, 1, 2] and config_changes.diverged_round(run_dir) is None
+    assert [m["round"] for m in results] == [0, 1, 2]
+    assert config_changes.diverged_round(run_dir) is None
     assert {k: v for k, v in snapshot(workdir).items() if k.startswith("round_00")} == round0
     # finetune_lr does not touch round 0, so the runs must agree bit for bit
     assert_same_run(run_dir, fresh, rounds=[1, 2])
@@ -201,7 +202,8 @@ def test_the_switch_to_new_settings_drops_the_epochs_and_survives_a_kill(
         assert not os.path.exists(run_dir.resume_dir(1))  # the old settings' epochs are gone
         assert not os.path.exists(run_dir.changes_path)
         if kill_at == "retrain_noted":  # still the old configuration, still diverged
-            assert run_dir.read_config()["finetune_lr"] == 0.05 and config_changes.diverged_round(run_dir) == 1
+            assert run_dir.read_config()["finetune_lr"] == 0.05
+            assert config_changes.diverged_round(run_dir) == 1
         else:  # the new configuration is the run's: no second change slips in as "diverged"
             assert config_changes.diverged_round(run_dir) is None
             with pytest.raises(ValueError, match=r"finetune_lr: 0.01 -> 0.02\); use another"):

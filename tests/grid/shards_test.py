@@ -1,4 +1,5 @@
-"""Shards of a grid: each job once, in the grid's order; a source of another shard is waited for, with a timeout."""
+"""Shards of a grid: each job once, in the grid's order; a source of another shard is waited
+for, with a timeout."""
 import re
 
 import pytest

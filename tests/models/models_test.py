@@ -124,7 +124,8 @@ def test_unknown_name_lists_valid_names():
 
 
 @pytest.mark.parametrize("name,shape,num_classes",
-                         [c for c in CASES if c.values[0] in ("lenet300_100", "convnet", "resnet20")])
+                         [c for c in CASES
+                          if c.values[0] in ("lenet300_100", "convnet", "resnet20")])
 def test_prune_low_magnitude_wraps_conv_and_dense(name, shape, num_classes):
     model = _model(name, shape, num_classes)
     prunable = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Dense)

@@ -15,11 +15,6 @@ def _loads_tensorflow(code):
     return out.stdout.split()[-1] == "True"
 
 
-def test_numpy_only_tools_do_not_load_tensorflow():
-    assert not _loads_tensorflow("import tfprune, tfprune.core.files, tfprune.core.mask, tfprune.report.figures, "
-                                 "tfprune.engine.config, tfprune.core.rundir, tfprune.theory.single_neuron")
-
-
 @pytest.mark.slow
 def test_a_name_that_needs_tensorflow_loads_it():
     assert _loads_tensorflow("import tfprune; tfprune.RoundSchedule")

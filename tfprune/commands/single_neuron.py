@@ -73,7 +73,8 @@ def main(argv):
 
 
 def run(argv=None):
-    """`tfprune single-neuron` (also `python launch/single_neuron.py`); `argv` defaults to sys.argv."""
+    """`tfprune single-neuron` (also `python launch/single_neuron.py`); `argv` defaults to
+    sys.argv."""
     program.run(main, __doc__, argv)
 
 

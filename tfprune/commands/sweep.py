@@ -45,9 +45,9 @@ flags.DEFINE_string("shard", None, "I/N: run only shard I (from 0) of N of the g
                     "index of a Slurm array task; the shards together run every run once.")
 flags.DEFINE_float("source_timeout", 24 * 3600.0, "With --shard: seconds a run waits for a "
                    "source (mask_from/signs_from) that another shard runs.", lower_bound=0.0)
-config_flags.use_grouped_help(extra=("sweep", "grid", "seeds", "widths", "out", "executor", "ray_address",
-                            "cpus_per_run", "gpus_per_run", "max_retries", "shard",
-                            "source_timeout"))
+config_flags.use_grouped_help(extra=("sweep", "grid", "seeds", "widths", "out", "executor",
+                                     "ray_address", "cpus_per_run", "gpus_per_run", "max_retries",
+                                     "shard", "source_timeout"))
 FLAGS = flags.FLAGS
 
 

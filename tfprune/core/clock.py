@@ -29,7 +29,7 @@ def bar(done, total, width=24):
 
 
 class RunClock:
-    """Counts the epochs a process trains towards the `total` it has to train; the ETA of the run."""
+    """Counts the epochs a process trains towards the `total` it has to train: the run's ETA."""
 
     def __init__(self, total_epochs):
         self.total = total_epochs

@@ -1,1 +1,2 @@
-"""The experiment engine: config, methods, the round loop, resume, monitors, TensorBoard, distribution."""
+"""The experiment engine: config, methods, the round loop, resume, monitors, TensorBoard,
+distribution."""

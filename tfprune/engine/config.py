@@ -48,7 +48,8 @@ class Config:
 
     method: str = _field("lrr", "How a pruned round restarts: lrr (keep trained weights, replay "
                          "the LR schedule), imp (rewind weights to the rewind point), ft "
-                         "(keep weights, fixed small LR).", "tfprune.engine.methods:names", topic=METHOD)
+                         "(keep weights, fixed small LR).", "tfprune.engine.methods:names",
+                         topic=METHOD)
     model: str = _field("convnet", "Model architecture from the model registry.",
                         "tfprune.models.registry:names", topic=MODEL)
     width: Optional[float] = _field(None, "Model width: a multiplier for most models, the one "
@@ -56,7 +57,8 @@ class Config:
                                     "model).", topic=MODEL)
     keras: str = _field("2", "Keras to build and prune with: 2 (tf_keras; masks in "
                         "tfmot's wrappers) or 3 (Keras 3 on the TensorFlow backend; a mask per "
-                        "weight, kept by a constraint).", "tfprune.masking.kerases:FLAVOURS", topic=MODEL)
+                        "weight, kept by a constraint).", "tfprune.masking.kerases:FLAVOURS",
+                        topic=MODEL)
     dataset: str = _field("mnist1d", "Dataset from the dataset registry (mnist1d is "
                           "generated offline).", "tfprune.datasets.registry:names", topic=MODEL)
     data_dir: Optional[str] = _field(None, "Folder of TFDS data or of tiny-imagenet-200.",

@@ -56,8 +56,8 @@ class Progress(cb.Callback):
         where = f"{self.prefix}epoch {self._epoch + 1}/{self.params.get('epochs', 0)} "
         if self._live():
             shown = f"{clock.bar(steps, total)} {steps}/{total}" if total else f"{steps} steps"
-            self.stream.write(f"\r{where}{shown} {rate:.1f} steps/s"
-                              + (f" ETA {clock.duration(left)}" if left is not None else "") + "\033[K")
+            eta = f" ETA {clock.duration(left)}" if left is not None else ""
+            self.stream.write(f"\r{where}{shown} {rate:.1f} steps/s{eta}\033[K")
             self.stream.flush()
             self._drawn = True
         else:
@@ -75,5 +75,6 @@ class Progress(cb.Callback):
             run_eta = f", run ETA {clock.duration(left)}" if left is not None else ""
         items = " ".join(f"{k}={v:.4f}" for k, v in sorted((logs or {}).items()))
         logging.info("%sepoch %d/%d %s lr=%.5f (%.1fs%s)", self.prefix, epoch + 1,
-                     self.params.get("epochs", 0), items, optimizers.current_lr(self.model.optimizer),
+                     self.params.get("epochs", 0), items,
+                     optimizers.current_lr(self.model.optimizer),
                      time.perf_counter() - self._start, run_eta)

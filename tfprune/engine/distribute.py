@@ -36,7 +36,8 @@ def make_strategy(name, cpu_devices=0):
         return kerases.tf.distribute.MultiWorkerMirroredStrategy()
     if kerases.tf.config.list_logical_devices("GPU"):
         return kerases.tf.distribute.MirroredStrategy()
-    return kerases.tf.distribute.MirroredStrategy([d.name for d in kerases.tf.config.list_logical_devices("CPU")])
+    devices = kerases.tf.config.list_logical_devices("CPU")
+    return kerases.tf.distribute.MirroredStrategy([d.name for d in devices])
 
 
 def is_chief(strategy):
@@ -87,7 +88,8 @@ def agree(strategy, what, names, values):
 
 
 def set_precision(mixed, flavour=kerases.KERAS2):
-    """Sets the global dtype policy of the Keras `flavour`: mixed_float16 on GPU, mixed_bfloat16 on CPU, or float32.
+    """Sets the global dtype policy of the Keras `flavour`: mixed_float16 on GPU, mixed_bfloat16
+    on CPU, or float32.
 
     Returns:
         The policy's name.
@@ -95,6 +97,7 @@ def set_precision(mixed, flavour=kerases.KERAS2):
     if not mixed:
         policy = "float32"
     else:
-        policy = "mixed_float16" if kerases.tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+        gpu = kerases.tf.config.list_logical_devices("GPU")
+        policy = "mixed_float16" if gpu else "mixed_bfloat16"
     kerases.keras(flavour).mixed_precision.set_global_policy(policy)
     return policy

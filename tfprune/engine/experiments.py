@@ -67,23 +67,18 @@ def round_mask(config, kernels, previous, sources, r):
                             randomly=config.pruning.startswith("random"))
 
 
-def start(config, model, rewind_dir, signs_of, r):
+def start(config, model, rewind_dir, r, trained, rewind_kernels, sources):
     """Starts pruned round `r` after the method's start: rewinds BatchNorm to the rewind point
-    in `rewind_dir` (--rewind_bn) and sets the signs (--signs) of `signs_of()`, the kernels
-    that `signs_source` names."""
+    in `rewind_dir` (--rewind_bn) and sets the signs (--signs) of the previous round's
+    `trained` kernels, the rewind point's (`rewind_kernels()`, read only if needed) or the
+    --signs_from run's."""
     if config.rewind_bn:
         starts.rewind_batch_norm(model, rewind_dir)
     if config.signs != "keep":
+        signs_of = {"trained": lambda: trained, "rewind": rewind_kernels,
+                    "source": lambda: sources["signs"].kernels(r - 1)}[config.signs]()
         shuffle = np.random.default_rng([config.seed, r, 1]) if config.shuffle_magnitudes else None
-        starts.set_signs(model, signs_of(), shuffle)
-
-
-def signs_source(config, sources, r, trained, rewind):
-    """A function returning the kernels whose signs round `r` takes (--signs): the previous
-    round's `trained` ones, the `rewind` point's, or the --signs_from run's."""
-    return {"trained": lambda: trained, "rewind": rewind,
-            "source": lambda: sources["signs"].kernels(r - 1),
-            "keep": lambda: None}[config.signs]
+        starts.set_signs(model, signs_of, shuffle)
 
 
 def training_callbacks(config, r):

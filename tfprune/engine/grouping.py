@@ -30,16 +30,22 @@ class Group:
     changed_from: int = None
 
 
-def load_run(path):
-    """Returns (config dict, list of round metrics) of a run directory; refuses other folders."""
+def read_config(path):
+    """The config dict of the run directory `path`; refuses other folders."""
     run_dir = RunDir(path)
     if not run_dir.is_run():
         raise ValueError(f"{path} is not a run directory (no config.json); "
                          "pass folders written by `tfprune train`")
+    return run_dir.read_config()
+
+
+def load_run(path):
+    """Returns (config dict, list of round metrics) of a run directory; refuses other folders."""
+    config, run_dir = read_config(path), RunDir(path)
     rounds = [run_dir.metrics(r) for r in run_dir.completed_rounds()]
     if not rounds:
         raise ValueError(f"{path} has no completed round yet")
-    return run_dir.read_config(), rounds
+    return config, rounds
 
 
 def find_runs(path):
@@ -68,7 +74,7 @@ def group(paths):
     "lrr pruning=random_erk").
     """
     paths = list(paths)
-    configs = {p: load_run(p)[0] for p in paths}  # refuses what is not a run
+    configs = {p: read_config(p) for p in paths}
     changed = {p: config_changes.changed_from(RunDir(p)) for p in paths}
     members = {}
     for p in paths:

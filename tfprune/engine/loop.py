@@ -301,8 +301,8 @@ def start_round(context, r, previous):
         return
     rewind_dir = c.run_dir.source(c.run_dir.rewind_dir)
     c.method.start(c.model, rewind_dir)
-    experiments.start(c.config, c.model, rewind_dir, experiments.signs_source(
-        c.config, c.sources, r, previous.kernels, c.rewind_point_kernels), r)
+    experiments.start(c.config, c.model, rewind_dir, r, previous.kernels,
+                      c.rewind_point_kernels, c.sources)
 
 
 @contextlib.contextmanager

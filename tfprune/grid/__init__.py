@@ -1,1 +1,2 @@
-"""Grids of runs: sweeps, executors (serial, Ray) and scheduler shards. The driver loads no TensorFlow."""
+"""Grids of runs: sweeps, executors (serial, Ray) and scheduler shards. The driver loads no
+TensorFlow."""

@@ -1,1 +1,2 @@
-"""Masks on Keras models of either Keras: which Keras, the prunable-weight table, one mask mechanism per Keras."""
+"""Masks on Keras models of either Keras: which Keras, the prunable-weight table, one mask
+mechanism per Keras."""

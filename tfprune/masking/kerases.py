@@ -39,7 +39,8 @@ def of(obj):
 def tfmot():
     """tensorflow_model_optimization, imported without changing which Keras `tf.keras` is."""
     previous = os.environ.get("TF_USE_LEGACY_KERAS")
-    getattr(__getattr__("tf").keras, "version", None)  # resolve tf.keras now, as the user's environment says
+    # resolve tf.keras now, as the user's environment says
+    getattr(__getattr__("tf").keras, "version", None)
     try:
         return importlib.import_module("tensorflow_model_optimization")
     finally:  # tfmot sets the variable on import; later code of the user's must not see it

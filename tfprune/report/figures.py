@@ -253,8 +253,8 @@ def write(paths, out):
         The paths written.
     """
     groups = group_runs(list(paths))
-    written, sections = [], ["# tfprune report", "",
-                             "Runs: " + ", ".join(f"{k} ({', '.join(v)})" for k, v in groups.items())]
+    runs = ", ".join(f"{k} ({', '.join(v)})" for k, v in groups.items())
+    written, sections = [], ["# tfprune report", "", "Runs: " + runs]
     for name, draw in FIGURES.items():
         try:
             fig, header, rows = draw(groups)

@@ -73,7 +73,8 @@ def model(keras):
 
 def save_models():
     import tfprune
-    from tfprune.masking import kerases as backend  # the module of each Keras (c9762a7: tfprune.backend)
+    # the module of each Keras (c9762a7 named it tfprune.backend)
+    from tfprune.masking import kerases as backend
     expected = {"probe": PROBE}
     for flavour, files in (("2", ("model_keras2.h5", "model_keras2_savedmodel")),
                            ("3", ("model_keras3.keras",))):
