@@ -92,9 +92,13 @@ class Config:
                                   topic=PRUNING)
     structure: str = _field("unstructured", "Which weights are pruned together: unstructured, "
                             "block:RxC (R outputs x C consecutive inputs; block:1x4 is what "
-                            "LiteRT's sparse kernel runs) or nm:N:M (at most N of M "
-                            "consecutive inputs; 2:4 for GPU sparse tensor cores). Kernels it "
-                            "cannot divide stay dense.", topic=PRUNING)
+                            "LiteRT's sparse kernel runs), nm:N:M (at most N of M "
+                            "consecutive inputs; 2:4 for GPU sparse tensor cores) or channel "
+                            "(whole channels with the weights coupled to them; the export "
+                            "writes the smaller dense model).", topic=PRUNING)
+    unfit_layers: str = _field("dense", "Kernels --structure cannot divide: dense (left as "
+                               "they are) or unstructured (pruned weight by weight).",
+                               "tfprune.pruning.structures:UNFIT_RULES", topic=PRUNING)
     rewind_epoch: int = _field(1, "The rewind point: the state after this many epochs of the "
                                "dense round 0 (0 = initialization). IMP restarts its pruned "
                                "rounds there (at most --warmup_epochs, unless --late_rewind); "

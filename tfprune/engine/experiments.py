@@ -5,7 +5,7 @@ import numpy as np
 from absl import logging
 
 from tfprune.core.rundir import RunDir
-from tfprune.masking import masked_model
+from tfprune.masking import channel_graph, masked_model
 from tfprune.pruning import registry as pruning
 from tfprune.pruning import structures
 from tfprune.training import callbacks as cb
@@ -51,20 +51,44 @@ def sources(config, model):
     }
 
 
-def round_mask(config, kernels, previous, sources, r):
+def channel_map(config, model):
+    """The model's channel map if --structure=channel (else None), after checking that the
+    structure fits at least one of the model's kernels; a one-line error naming --structure
+    otherwise, before anything is written."""
+    structure = structures.parse(config.structure)
+    if structure.kind == "unstructured":
+        return None
+    kernels = masked_model.get_kernels(model)
+    channels = (channel_graph.build(model, config.ignore_layers)
+                if structure.kind == "channel" else None)
+    unfit = structures.unfit(structure, {k: v.shape for k, v in kernels.items()}, channels)
+    if len(unfit) == len(kernels) and config.unfit_layers == "dense":
+        key, why = next(iter(unfit.items()))
+        raise ValueError(f"--structure={structure} fits none of {model.name!r}'s kernels "
+                         f"({key}: {why}); valid for it: unstructured, or "
+                         "--unfit_layers=unstructured")
+    return channels
+
+
+def round_mask(config, kernels, previous, sources, r, channels=None):
     """The mask of pruned round `r`: transferred from --mask_from, or pruned from the previous
-    round's trained `kernels` and its mask `previous` (nothing is assigned to a model)."""
+    round's trained `kernels` and its mask `previous` (nothing is assigned to a model);
+    `channels`: the model's channel map for --structure=channel."""
     if sources["mask"]:
         return sources["mask"].mask(r)
     structure = structures.parse(config.structure)
     if r == 1:
-        for key, why in structures.unfit(structure, {k: v.shape for k, v in kernels.items()}
-                                         ).items():
-            logging.info("--structure=%s cannot apply to %s (%s): left dense", structure, key,
-                         why)
+        for key, why in structures.unfit(structure, {k: v.shape for k, v in kernels.items()},
+                                         channels).items():
+            logging.info("--structure=%s cannot apply to %s (%s): %s", structure, key, why,
+                         {"dense": "left dense",
+                          "unstructured": "pruned unstructured"}[config.unfit_layers])
+        for what, why in (channels.fixed.items() if channels else ()):
+            logging.info("--structure=channel: the channels of %s stay whole (%s)", what, why)
     return structures.prune(pruning.get(config.pruning), structure, kernels, previous,
                             config.prune_fraction, np.random.default_rng([config.seed, r]),
-                            randomly=config.pruning.startswith("random"))
+                            randomly=config.pruning.startswith("random"), channels=channels,
+                            unfit_rule=config.unfit_layers)
 
 
 def start(config, model, rewind_dir, r, trained, rewind_kernels, sources):

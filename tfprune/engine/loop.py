@@ -114,6 +114,7 @@ class RoundContext:
     clock: clock.RunClock
     strategy: object = None  # the tf.distribute strategy (None: the default one)
     rewind_kernels: dict = None  # the rewind point's kernels, once saved or read
+    channels: object = None  # the model's ChannelMap under --structure=channel
     results: list = dataclasses.field(default_factory=list)  # metrics of the rounds done
 
     def rewind_point_kernels(self):
@@ -143,6 +144,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         models.check_fits(config.model, data.input_shape, config.dataset)
         model = build.build_model(config, data, strategy)
         sources = experiments.sources(config, model)
+        channels = experiments.channel_map(config, model)
         previous = rewind_kernels = None
         if done:
             logging.info("resuming %s after round %d", config.workdir, done[-1])
@@ -161,7 +163,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         writer = tensorboard.open_writer(run_dir, done, len(done) * config.epochs + go_on)
     run_clock = clock.RunClock(resume.epochs_to_train(config, method, len(done), resumed))
     context = RoundContext(config, method, run_dir, model, sources, writer, callbacks, stopwatch,
-                           run_clock, strategy, rewind_kernels, results)
+                           run_clock, strategy, rewind_kernels, channels, results)
     try:
         for r in range(len(done), config.rounds + 1):
             if r > len(done):
@@ -286,7 +288,7 @@ def round_mask(context, r, previous):
     if r == 0:
         return Mask.ones_like(masked_model.get_kernels(context.model))
     return experiments.round_mask(context.config, previous.kernels, previous.mask,
-                                  context.sources, r)
+                                  context.sources, r, context.channels)
 
 
 def start_round(context, r, previous):
