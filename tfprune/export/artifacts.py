@@ -7,8 +7,12 @@ the round's metrics.json test accuracy within `TOLERANCE_POINTS` and hold the Ke
 nonzero weights (`unfaithful`), or the export fails and writes nothing; int8's change is
 reported. LiteRT flatbuffers are timed at each batch size
 (median of repeated `invoke()` calls) with XNNPACK and with the builtin kernels, the Keras
-model too (a `tf.function` call). Everything is built in a hidden folder inside --out and
-moved into place at the end; the run directory is only read.
+model too (a `tf.function` call), and each is compared with the dense round 0 in the same
+format, measured in the same run of the tool (`speedup_vs_dense`). Structured runs: a
+channel-pruned round is rebuilt from its kept channels as a smaller dense model before any
+format is written (`shrink`); an N:M round's kernels are checked to follow the pattern.
+Everything is built in a hidden folder inside --out and moved into place at the end; the run
+directory is only read.
 """
 import contextlib
 import dataclasses
@@ -27,9 +31,11 @@ from tfprune.core import files, logs
 from tfprune.core.rundir import RunDir
 from tfprune.engine import build
 from tfprune.engine.config import Config
-from tfprune.export import latency, litert, tradeoff
+from tfprune.export import latency, litert, shrink, tradeoff
 from tfprune.export import plan as export_plan
-from tfprune.masking import kerases, masked_model
+from tfprune.masking import channel_graph, kerases, masked_model, prunable
+from tfprune.pruning import channels as channel_maths
+from tfprune.pruning import structures
 from tfprune.masking.kerases import tf
 from tfprune.training import state
 
@@ -62,17 +68,20 @@ class Options:
 
 @dataclasses.dataclass
 class Round:
-    """A round's model without masks, with what it was trained and measured on."""
+    """A round's model without masks, with what it was trained and measured on; `structure`:
+    what export.json says of its structure (a channel round's model is the smaller one)."""
     r: int
     config: Config
     data: object  # datasets.base.Data
     model: object  # the stripped Keras model
     mask: object  # tfprune.Mask
     metrics: dict
+    structure: dict = dataclasses.field(default_factory=dict)
 
 
 def load_round(run, r):
-    """Rebuilds round `r` of `run`: its checkpoint's weights, its mask applied, then stripped."""
+    """Rebuilds round `r` of `run`: its checkpoint's weights, its mask applied, then stripped
+    (and, under --structure=channel, rebuilt from its kept channels and checked)."""
     run_dir = RunDir(run)
     config = Config.from_dict(run_dir.read_config())
     data = build.load_data(config, r)
@@ -80,7 +89,48 @@ def load_round(run, r):
     state.restore_state(model, run_dir.checkpoint_dir(r))
     mask = run_dir.mask(r)
     masked_model.set_masks(model, mask)
-    return Round(r, config, data, masked_model.strip(model), mask, run_dir.metrics(r))
+    rnd = Round(r, config, data, masked_model.strip(model), mask, run_dir.metrics(r))
+    kind = structures.parse(config.structure).kind
+    rnd.structure = {"structure": config.structure}
+    if kind == "channel":
+        _shrink(rnd)
+    elif kind == "nm":
+        rnd.structure |= nm_pattern(rnd.model, structures.parse(config.structure), config)
+    return rnd
+
+
+def _shrink(rnd):
+    """Replaces a channel round's model by the smaller one, checked on 256 test inputs."""
+    channels = channel_graph.build(rnd.model, rnd.config.ignore_layers)
+    keep = channel_maths.kept_classes(channels, rnd.mask)
+    rnd.structure |= {"channels_kept": int(keep.sum()), "channels": len(keep)}
+    if keep.all():
+        return
+    small = shrink.check(shrink.shrink(rnd.model, channels, keep), rnd.model,
+                         _inputs(rnd.data, 256))
+    logging.info("round %d: rebuilt from %d of its %d removable channels: %s weights "
+                 "instead of %s (outputs differ by %.1e of the largest)", rnd.r,
+                 small.channels_kept, small.channels, f"{small.weights:,}",
+                 f"{small.original_weights:,}", small.difference)
+    rnd.model = small.model
+    rnd.structure |= {"weights": small.weights, "original_weights": small.original_weights,
+                      "output_difference": small.difference}
+
+
+def nm_pattern(model, structure, config):
+    """export.json's record of an N:M round: which kernels' nonzero weights follow N of every
+    M consecutive inputs (what GPU sparse tensor cores need), and which it cannot divide."""
+    kernels = {w.key: w.variable.numpy() for w in prunable.walk(model, config.ignore_layers)
+               if w.prunable}
+    unfit = structures.unfit(structure, {k: v.shape for k, v in kernels.items()})
+    follows = [k for k in kernels if k not in unfit
+               and structures.is_structured(kernels[k] != 0, structure)]
+    broken = sorted(set(kernels) - set(unfit) - set(follows))
+    if broken:
+        raise ValueError(f"{broken[0]} does not follow {structure}: the run's masks are not "
+                         "N:M (was it trained by this version of tfprune?)")
+    return {"pattern": str(structure), "kernels_following": follows,
+            "kernels_unfit": sorted(unfit)}
 
 
 def set_threads(threads):
@@ -310,7 +360,7 @@ def export_round(plan, r, staging, options):
     reference = weight_counts([w.numpy() for w in rnd.model.weights])
     record = {"round": r, "mask_density": rnd.mask.density, "mask_kept": rnd.mask.num_kept,
               "mask_weights": rnd.mask.num_weights, "metrics_test_accuracy": expected,
-              "artifacts": {}}
+              "structure": rnd.structure, "artifacts": {}}
     logging.info("round %d: density %.4f, metrics.json test accuracy %.2f%%", r,
                  rnd.mask.density, 100 * expected)
     if options.repeats:
@@ -324,7 +374,8 @@ def export_round(plan, r, staging, options):
                                  options.interpreter)
         measured = accuracy(predict, rnd.data.test)
         change = 100 * (measured - expected)
-        artifact = {"format": fmt, "path": relative, "bytes": size_bytes(path),
+        artifact = {"format": fmt, "structure": rnd.config.structure, "path": relative,
+                    "bytes": size_bytes(path),
                     "gzip_bytes": gzip_bytes(path), **counts,
                     "density": counts["nonzero_weights"] / max(counts["weights"], 1),
                     "test_accuracy": measured, "accuracy_change_points": round(change, 4)}
@@ -336,6 +387,9 @@ def export_round(plan, r, staging, options):
         if flatbuffer is not None and options.repeats:
             artifact["latency_ms"] = litert_latency(flatbuffer, rnd.data, options)
             logging.info("  %s latency: %s", fmt, _ms_by_resolver(artifact["latency_ms"]))
+        if flatbuffer is not None:
+            artifact["sparse_kernels_run"] = bool(counts["sparse_tensors"]
+                                                  and not counts["densify_ops"])
         record["artifacts"][fmt] = artifact
     return record
 
@@ -389,25 +443,53 @@ def _log_artifact(a):
                          a["densify_ops"])
 
 
-def dense_baseline(run, options):
-    """Latency of the dense round 0 (Keras, and LiteRT float32 converted in memory)."""
+def dense_baseline(run, formats, options):
+    """Latency of the dense round 0: Keras, and every LiteRT format of `formats` (converted in
+    memory): {"round": 0, "keras_latency_ms": ..., "<format>_latency_ms": ...}."""
     rnd = load_round(run, 0)
-    flatbuffer = litert.convert(rnd.model, rnd.data.input_shape, litert.FLOAT)
-    baseline = {"round": 0, "keras_latency_ms": keras_latency(rnd.model, rnd.data, options),
-                "tflite_latency_ms": litert_latency(flatbuffer, rnd.data, options)}
-    logging.info("dense round 0 (baseline): keras %s; tflite %s",
-                 _ms(baseline["keras_latency_ms"]),
-                 _ms_by_resolver(baseline["tflite_latency_ms"]))
+    baseline = {"round": 0, "keras_latency_ms": keras_latency(rnd.model, rnd.data, options)}
+    for fmt in [f for f in formats if f in _LITERT_KINDS] or ["tflite"]:
+        kind = _LITERT_KINDS[fmt]
+        calibration = (litert.calibration_batches(rnd.data.train, options.calibration_examples)
+                       if kind == litert.INT8 else None)
+        flatbuffer = litert.convert(rnd.model, rnd.data.input_shape, kind, calibration)
+        baseline[f"{fmt}_latency_ms"] = litert_latency(flatbuffer, rnd.data, options)
+    logging.info("dense round 0 (baseline): keras %s; %s", _ms(baseline["keras_latency_ms"]),
+                 "; ".join(f"{k[:-len('_latency_ms')]} {_ms_by_resolver(v)}"
+                           for k, v in baseline.items() if k.startswith("tflite")))
     return baseline
 
 
 def _baseline(plan, records, options):
-    """The dense round 0's latency: from its record if it was exported, else measured."""
+    """The dense round 0's latency in each format: from its record if it was exported, else
+    measured."""
     first = records[0]
-    if first["round"] == 0 and "tflite" in first["artifacts"]:
+    if first["round"] == 0 and (
+            all(f in first["artifacts"] for f in plan.formats if f in _LITERT_KINDS)):
         return {"round": 0, "keras_latency_ms": first["keras_latency_ms"],
-                "tflite_latency_ms": first["artifacts"]["tflite"]["latency_ms"]}
-    return dense_baseline(plan.run, options)
+                **{f"{fmt}_latency_ms": a["latency_ms"] for fmt, a in first["artifacts"].items()
+                   if "latency_ms" in a}}
+    return dense_baseline(plan.run, plan.formats, options)
+
+
+def _ratios(dense, own):
+    """{batch: dense ms / own ms} (over resolvers too if nested)."""
+    if isinstance(own, dict) and all(isinstance(v, dict) for v in own.values()):
+        return {k: _ratios(dense[k], v) for k, v in own.items()}
+    return {b: round(dense[b] / own[b], 3) for b in own}
+
+
+def add_speedups(summary):
+    """Gives each measured artifact of `summary` its `speedup_vs_dense` (round 0's latency in
+    the same format / its own), and each round its `keras_speedup_vs_dense`."""
+    base = summary["baseline"]
+    for record in summary["rounds"]:
+        record["keras_speedup_vs_dense"] = _ratios(base["keras_latency_ms"],
+                                                   record["keras_latency_ms"])
+        for fmt, artifact in record["artifacts"].items():
+            if "latency_ms" in artifact and f"{fmt}_latency_ms" in base:
+                artifact["speedup_vs_dense"] = _ratios(base[f"{fmt}_latency_ms"],
+                                                       artifact["latency_ms"])
 
 
 def export(plan, options=Options()):
@@ -421,6 +503,7 @@ def export(plan, options=Options()):
     summary = {
         "run": os.path.abspath(plan.run),
         **{k: config.get(k) for k in ("method", "model", "dataset", "keras")},
+        "structure": config.get("structure", "unstructured"),
         "interpreter": interpreter, "tensorflow": tf.__version__,
         "tolerance_points": TOLERANCE_POINTS,
         "latency": {"cpu": latency.cpu_name(), "statistic": "median", "unit": "ms",
@@ -439,6 +522,7 @@ def export(plan, options=Options()):
             summary["rounds"].append(export_round(plan, r, staging, options))
         if options.repeats:
             summary["baseline"] = _baseline(plan, summary["rounds"], options)
+            add_speedups(summary)
         files.write_json(os.path.join(staging, export_plan.EXPORT_JSON), summary)
         if plan.figure:
             tradeoff.draw(summary, os.path.join(staging, export_plan.FIGURE))

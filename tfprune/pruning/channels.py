@@ -101,7 +101,8 @@ def kept_classes(channels: ChannelMap, mask: Mapping[str, np.ndarray]) -> np.nda
     return count > 0
 
 
-def _keep(classes, keep):
+def keep_of(classes, keep):
+    """Whether each channel of `classes` stays when the classes `keep` (bool) do."""
     return np.where(classes == FIXED, True, keep[np.maximum(classes, 0)])
 
 
@@ -111,7 +112,7 @@ def removable_kept(channels: ChannelMap, shapes: Mapping[str, tuple], keep: np.n
     for key, c in channels.kernels.items():
         spatial = int(np.prod(shapes[key])) // (len(c.rows) * len(c.cols))
         fixed = np.sum(c.rows == FIXED) * np.sum(c.cols == FIXED)
-        total += spatial * (int(_keep(c.rows, keep).sum()) * int(_keep(c.cols, keep).sum())
+        total += spatial * (int(keep_of(c.rows, keep).sum()) * int(keep_of(c.cols, keep).sum())
                             - int(fixed))
     return total
 
@@ -120,7 +121,7 @@ def expand(channels: ChannelMap, keep: np.ndarray, shapes: Mapping[str, tuple]) 
     """{kernel path: bool mask} that keeps exactly the weights of the classes `keep` (bool)."""
     out = {}
     for key, c in channels.kernels.items():
-        grid = np.outer(_keep(c.rows, keep), _keep(c.cols, keep))
+        grid = np.outer(keep_of(c.rows, keep), keep_of(c.cols, keep))
         out[key] = np.broadcast_to(grid, _matrix(np.empty(shapes[key], np.bool_), c).shape
                                    ).reshape(shapes[key]).copy()
     return out
