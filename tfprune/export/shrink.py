@@ -68,6 +68,10 @@ def _resize(config, sizes, prefix=""):
             _resize(own, sizes, path + "/")
         elif path in sizes and "target_shape" in own:  # a Reshape keeping the channel axis
             own["target_shape"] = [*own["target_shape"][:-1], sizes[path]]
+        elif path in sizes and layer.get("class_name") == "InputLayer":  # of a nested model
+            for key in ("batch_shape", "batch_input_shape"):
+                if own.get(key):
+                    own[key] = [*own[key][:-1], sizes[path]]
         elif path in sizes:
             for key in ("filters", "units"):
                 if key in own:
@@ -104,8 +108,8 @@ def shrink(model, channels, keep):
         small = type(model).from_config(config)
     except Exception as e:  # noqa: BLE001 (any failure of the user's config is this one error)
         raise ValueError(f"cannot rebuild {model.name!r} with fewer channels from its config "
-                         f"({type(e).__name__}: {logs.one_line(e)}); register its custom "
-                         "layers as serializable") from None
+                         f"({type(e).__name__}: {logs.one_line(e)}); layers of your own must "
+                         "be registered as serializable") from None
     _copy(model, small, channels, keep)
     return Shrunk(small, int(keep.sum()), len(keep), int(small.count_params()),
                   int(model.count_params()))

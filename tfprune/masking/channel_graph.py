@@ -105,6 +105,8 @@ class _Walk:
         memo = {}
         for tensor, ids in zip(model.inputs, inputs):
             memo[self.key(tensor)] = ids
+            if prefix:  # a nested model's input layer takes the kept channels
+                self.layer_ids[prefix + _history(tensor)[0].name] = (ids, ids)
         return [self.tensor_ids(t, memo, prefix) for t in model.outputs]
 
     @staticmethod

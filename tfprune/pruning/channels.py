@@ -13,7 +13,8 @@ BatchNorm, bias and pass-through layers feed no kept weight. A class is scored b
 |w| of its surviving weights (sum of |w| over the group / its size: channels of different
 layers hold different numbers of weights), and the round's strategy (a pruning registry
 function) ranks the classes of each layer's output; as many classes are pruned as bring the
-removable weights to (1 - fraction) of what survived, and no layer loses its last channel.
+removable weights closest to (1 - fraction) of what survived, and no layer loses its last
+channel.
 """
 from __future__ import annotations
 
@@ -154,8 +155,8 @@ def _choose(strategy, channels, score, kept, n, rng):
 
 def prune(strategy: Callable, channels: ChannelMap, weights: Mapping[str, np.ndarray],
           mask: Mask, fraction: float, rng: np.random.Generator) -> Mask:
-    """The next channel mask: `strategy` ranks the surviving classes by score, and the fewest
-    removals that leave at most (1 - fraction) of the removable weights are made (a search
+    """The next channel mask: `strategy` ranks the surviving classes by score, and as many are
+    removed as leave closest to (1 - fraction) of the surviving removable weights (a search
     over how many). Kernels the map does not reach keep their mask."""
     shapes = {k: np.shape(weights[k]) for k in weights}
     kept = kept_classes(channels, mask)
@@ -165,15 +166,17 @@ def prune(strategy: Callable, channels: ChannelMap, weights: Mapping[str, np.nda
         return Mask(out)
     score = scores(channels, weights, mask)
     target = removable_kept(channels, shapes, kept) * (1.0 - fraction)
-    lo, hi = 1, alive - 1  # the smallest number of removals whose mask meets the target
+    lo, hi = 1, alive - 1  # the fewest removals that meet the target ...
     while lo < hi:
         mid = (lo + hi) // 2
-        keep = _choose(strategy, channels, score, kept, mid, rng)
-        if removable_kept(channels, shapes, keep) <= target:
+        if removable_kept(channels, shapes, _choose(strategy, channels, score, kept, mid,
+                                                    rng)) <= target:
             hi = mid
         else:
             lo = mid + 1
-    best = _choose(strategy, channels, score, kept, lo, rng)
+    # ... or one fewer if that comes closer: the density follows (1 - fraction)^r, not below
+    candidates = [_choose(strategy, channels, score, kept, n, rng) for n in {max(lo - 1, 1), lo}]
+    best = min(candidates, key=lambda keep: abs(removable_kept(channels, shapes, keep) - target))
     full = expand(channels, best, shapes)
     out |= {k: full[k] & out[k].astype(bool) for k in full}
     return Mask(out)
