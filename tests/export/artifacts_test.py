@@ -14,6 +14,7 @@ from tfprune.export import plan as export_plan
 from tfprune.masking import kerases
 from tfprune.masking.kerases import tf
 
+from conftest import tiny_config
 from snapshots import snapshot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -126,6 +127,14 @@ def test_latency_is_recorded_for_keras_and_each_litert_format(exported):
     assert summary["baseline"]["round"] == 0  # the dense round, measured though not exported
     assert set(summary["baseline"]["tflite_latency_ms"]) == {litert.XNNPACK, litert.BUILTIN}
     assert summary["interpreter"] == litert.interpreter_class("auto")[1]
+    for fmt in ("tflite", "tflite_sparse", "tflite_int8"):  # against round 0 in that format
+        artifact, dense = record["artifacts"][fmt], summary["baseline"][f"{fmt}_latency_ms"]
+        assert artifact["structure"] == "unstructured"
+        for resolver, by_batch in artifact["latency_ms"].items():
+            for batch, ms in by_batch.items():
+                assert artifact["speedup_vs_dense"][resolver][batch] == pytest.approx(
+                    dense[resolver][batch] / ms, rel=1e-2)
+    assert set(record["keras_speedup_vs_dense"]) == {"1", "32"}
 
 
 @pytest.mark.slow
@@ -180,6 +189,52 @@ def test_overwrite_replaces_only_the_exports_files(runs, tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
     assert sorted(os.listdir(out)) == ["export.json", "notes.txt", "round_02"]
     assert "latency_ms" not in summary["rounds"][0]["artifacts"]["tflite"]  # --repeats=0
+
+
+@pytest.fixture(scope="module")
+def structured(tmp_path_factory):
+    """Round 2 (density 0.16) of LeNet runs under three structures, exported as float LiteRT
+    (and Keras for channel): {structure: export.json}."""
+    root, out = tmp_path_factory.mktemp("structured"), {}
+    for spec, flavour in (("channel", "3"), ("block:1x4", "2"), ("nm:2:4", "2")):
+        run = str(root / spec.replace(":", "_"))
+        loop.run(Config(**tiny_config(rounds=2, prune_fraction=0.6, structure=spec,
+                                      keras=flavour, workdir=run)))
+        formats = ("keras", "tflite", "tflite_sparse") if spec == "channel" else (
+            "tflite_sparse",)
+        plan = export_plan.make_plan(run, str(root / f"out_{spec.replace(':', '_')}"),
+                                     formats=formats, round=2)
+        out[spec] = artifacts.export(plan, artifacts.Options(repeats=1, batch_sizes=(1,)))
+    return out
+
+
+@pytest.mark.slow
+def test_a_channel_round_is_exported_as_the_smaller_dense_model(structured):
+    summary = structured["channel"]
+    (record,) = summary["rounds"]
+    assert summary["structure"] == "channel"
+    shrunk = record["structure"]
+    assert shrunk["channels_kept"] < shrunk["channels"] == 400  # LeNet's hidden units
+    assert shrunk["output_difference"] <= 1e-5
+    assert record["mask_density"] == pytest.approx(0.16, abs=0.01)
+    for artifact in record["artifacts"].values():  # every weight of the file is a kept one
+        assert artifact["structure"] == "channel"
+        assert artifact["weights"] == artifact["nonzero_weights"] <= record["mask_kept"]
+        assert abs(artifact["accuracy_change_points"]) <= artifacts.TOLERANCE_POINTS
+    for fmt in ("tflite", "tflite_sparse"):  # timed against round 0 in the same format
+        assert record["artifacts"][fmt]["speedup_vs_dense"][litert.XNNPACK]["1"] > 0
+
+
+@pytest.mark.slow
+def test_block_1x4_runs_litert_sparse_kernels_and_nm_records_its_pattern(structured):
+    (block,) = structured["block:1x4"]["rounds"]
+    sparse = block["artifacts"]["tflite_sparse"]
+    assert sparse["sparse_tensors"] >= 2 and sparse["densify_ops"] == 0  # the hidden layers
+    assert sparse["sparse_kernels_run"]
+    (nm,) = structured["nm:2:4"]["rounds"]
+    assert nm["structure"]["pattern"] == "nm:2:4"
+    assert nm["structure"]["kernels_following"] == ["fc/kernel", "fc1/kernel", "fc2/kernel"]
+    assert nm["artifacts"]["tflite_sparse"]["densify_ops"] > 0  # LiteRT has no N:M kernel
 
 
 def test_gzip_size_falls_with_zeros_and_ignores_dates(tmp_path):

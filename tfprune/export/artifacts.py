@@ -94,7 +94,7 @@ def load_round(run, r):
     rnd.structure = {"structure": config.structure}
     if kind == "channel":
         _shrink(rnd)
-    elif kind == "nm":
+    elif kind == "nm" and r > 0:  # (the dense round 0 follows no pattern)
         rnd.structure |= nm_pattern(rnd.model, structures.parse(config.structure), config)
     return rnd
 
@@ -123,7 +123,7 @@ def nm_pattern(model, structure, config):
     kernels = {w.key: w.variable.numpy() for w in prunable.walk(model, config.ignore_layers)
                if w.prunable}
     unfit = structures.unfit(structure, {k: v.shape for k, v in kernels.items()})
-    follows = [k for k in kernels if k not in unfit
+    follows = [k for k in sorted(kernels) if k not in unfit
                and structures.is_structured(kernels[k] != 0, structure)]
     broken = sorted(set(kernels) - set(unfit) - set(follows))
     if broken:
