@@ -7,10 +7,10 @@ import pytest
 import tfprune
 from tfprune.core import signs
 from tfprune.core.rundir import RunDir
-from tfprune.engine import loop
+from tfprune.engine import build, loop
 from tfprune.engine.config import Config
-from tfprune.masking import masked_model
-from tfprune.pruning import structures
+from tfprune.masking import channel_graph, masked_model
+from tfprune.pruning import channels, structures
 from tfprune.training import callbacks as cb
 from tfprune.training import starts
 
@@ -229,17 +229,23 @@ def test_bn_rewind_keeps_the_schedule_position_fine_tuning_chose(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", ["block:1x4", "nm:2:4"])
+@pytest.mark.parametrize("spec", ["block:1x4", "nm:2:4", "channel"])
 def test_a_structured_run_keeps_every_rounds_mask_structured_with_exact_zeros(spec, tmp_path):
     config = Config(**tiny_config(rounds=2, structure=spec, workdir=str(tmp_path / "run")))
     results = loop.run(config)
     run_dir, structure = RunDir(config.workdir), structures.parse(spec)
+    cmap = channel_graph.build(build.build_model(config, build.load_data(config, 0)))
     for r in (1, 2):
         mask, kernels = run_dir.mask(r), run_dir.kernels(r)
-        assert all(structures.is_structured(mask[k], structure) for k in mask)
+        if structure.kind == "channel":  # whole units: a unit's column and the next rows
+            assert channels.is_structured(cmap, mask)
+        else:
+            assert all(structures.is_structured(mask[k], structure) for k in mask)
         assert all(not kernels[k][mask[k] == 0].any() for k in mask)
         assert mask.is_subset_of(run_dir.mask(r - 1))
     if structure.kind == "block":  # every LeNet kernel divides into 1x4 blocks
         assert [round(m["density"], 3) for m in results] == [1.0, 0.8, 0.64]
+    elif structure.kind == "channel":  # 400 units of 110-884 weights each (of 266,200)
+        assert [round(m["density"], 2) for m in results] == [1.0, 0.8, 0.64]
     else:
         assert results[1]["density"] <= 0.5 and results[2]["density"] < results[1]["density"]

@@ -127,7 +127,7 @@ def _pruned_channels_reach_nothing(model, cmap, seed=0):
 
 
 @FLAVOURS
-@pytest.mark.parametrize("name", ["convnet", "resnet20"])
+@pytest.mark.parametrize("name", ["convnet", pytest.param("resnet20", marks=pytest.mark.slow)])
 def test_nothing_of_a_pruned_channel_reaches_the_output(flavour, name):
     shape = (40, 1) if name == "convnet" else (32, 32, 3)
     model = models.get(name, shape, 10, keras=kerases.keras(flavour))

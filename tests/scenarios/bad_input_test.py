@@ -119,7 +119,13 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
     ("pruning", "new", ["--pruning=smallest"], "value should be one of <global_magnitude|"),
     ("schedule", "new", ["--schedule=linear"], "value should be one of <step|cosine>"),
     ("structure", "new", ["--structure=nm:5:4"],
-     "error: --structure=nm:5:4: expected one of unstructured, block:RxC, nm:N:M"),
+     "error: --structure=nm:5:4: expected one of unstructured, block:RxC, nm:N:M, channel"),
+    ("structure fits nothing", "new", ["--structure=block:7x7"],
+     "error: --structure=block:7x7 fits none of the kernels of 'lenet300_100' (fc1/kernel: 40 "
+     "inputs x 300 outputs do not divide into 7x7 blocks); use another --structure, or "
+     "--unfit_layers=unstructured"),
+    ("unfit_layers", "new", ["--unfit_layers=sparse"],
+     "value should be one of <dense|unstructured>"),
     ("strategy", "new", ["--strategy=tpu"], "value should be one of <default|mirrored|multiworker>"),
     ("signs", "new", ["--signs=flip"], "value should be one of <keep|trained|rewind|source>"),
     ("config", "new", ["--config=paper"], "flag --config=paper: value should be one of <"),

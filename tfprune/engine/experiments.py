@@ -64,8 +64,8 @@ def channel_map(config, model):
     unfit = structures.unfit(structure, {k: v.shape for k, v in kernels.items()}, channels)
     if len(unfit) == len(kernels) and config.unfit_layers == "dense":
         key, why = next(iter(unfit.items()))
-        raise ValueError(f"--structure={structure} fits none of {model.name!r}'s kernels "
-                         f"({key}: {why}); valid for it: unstructured, or "
+        raise ValueError(f"--structure={structure} fits none of the kernels of {model.name!r} "
+                         f"({key}: {why}); use another --structure, or "
                          "--unfit_layers=unstructured")
     return channels
 
