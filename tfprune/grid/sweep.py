@@ -52,6 +52,24 @@ NAMED = {
         "imp_fixed_signs": {"method": "imp", "fixed_signs": True},
     },
 }
+STRUCTURES = {"unstructured": "unstructured", "channel": "channel", "block1x4": "block:1x4",
+              "nm24": "nm:2:4"}
+
+
+def _per_structure(variants):
+    """`variants` under each of STRUCTURES, named "<variant>_<structure>"; a "@source" then
+    names the source of the same structure."""
+    out = {}
+    for label, spec in STRUCTURES.items():
+        for name, overrides in variants.items():
+            renamed = {k: f"{v}_{label}" if k.endswith("_from") else v
+                       for k, v in overrides.items()}
+            out[f"{name}_{label}"] = renamed | {"structure": spec}
+    return out
+
+
+# The paper's question under structure: LRR vs IMP and the mask transfers, per structure.
+NAMED["structure"] = _per_structure(NAMED["masks"])
 AGGREGATED = ("density", "test_accuracy", "test_loss", "sign_flips_vs_rewind",
               "sign_flips_vs_prev_round")
 
