@@ -24,7 +24,7 @@ def test_report_draws_every_figure_and_the_summary(tiny_runs, tmp_path):
     written = figures.write([str(tiny_runs / "lrr"), str(tiny_runs / "imp")], str(tmp_path))
     names = sorted(os.path.basename(p) for p in written)
     assert names == ["accuracy_vs_density.png", "layer_density.png", "mask_overlap.png",
-                     "sign_flips.png", "summary.md"]
+                     "sign_flips.png", "summary.md"]  # structures.png: one structure only
     for path in written[:-1]:
         assert open(path, "rb").read(8) == PNG
     summary = (tmp_path / "summary.md").read_text()
@@ -149,6 +149,8 @@ def test_every_figure_has_a_title_and_round_axes_have_integer_ticks(tiny_runs):
     words = {"accuracy_vs_density": "accuracy", "sign_flips": "Sign flips",
              "layer_density": "layer", "mask_overlap": "overlap"}
     for name, draw in figures.FIGURES.items():
+        if name == "structures":  # needs runs of two structures (its own test)
+            continue
         fig, _, _ = draw(groups)
         fig.canvas.draw()
         titles = " ".join([fig.get_suptitle()] + [ax.get_title() for ax in fig.axes])
@@ -170,6 +172,30 @@ def test_the_summary_and_the_log_say_why_mask_overlap_is_not_drawn(tiny_runs, tm
     assert "form one group (lrr" in reason
     assert any("mask_overlap.png not drawn: it compares the masks" in r.getMessage()
                for r in caplog.records)
+
+
+def test_structures_pairs_lrr_and_imp_by_seed_within_each_structure(tmp_path):
+    paths = []
+    for structure in ("unstructured", "channel"):
+        for method, offset in (("lrr", 0.02), ("imp", 0.0)):
+            for seed in (0, 1, 2):
+                run = fake_run(tmp_path / f"{method}_{structure}_{seed}", [1.0, 0.8, 0.64],
+                               method=method, seed=seed, structure=structure,
+                               name=f"{method}_{structure}")
+                shift_accuracy(run, offset + (0.01 * seed if method == "lrr" else 0))
+                paths.append(run)
+    groups = figures.group_runs(paths)
+    fig, header, rows = figures.FIGURES["structures"](groups)
+    assert [ax.get_title() for ax in fig.axes] == ["--structure=unstructured",
+                                                   "--structure=channel"]
+    plt.close(fig)
+    assert header[3] == "LRR - IMP accuracy points (mean)"
+    assert len(rows) == 6  # 2 structures x 3 rounds
+    for kind, r, density, mean, std, wins in rows:  # LRR ahead by 2, 3 and 4 points
+        assert mean == pytest.approx(3.0) and std == pytest.approx(np.std([2, 3, 4]))
+        assert wins == "3/3" and density == pytest.approx(0.8 ** r)
+    with pytest.raises(figures.Skipped, match="every run given has --structure=unstructured"):
+        figures.FIGURES["structures"](figures.group_runs(paths[:6]))
 
 
 def test_mask_overlap_leaves_out_runs_whose_masks_differ_in_layers(tmp_path):

@@ -3,7 +3,8 @@
     tfprune report --runs runs/lrr runs/imp --out report/
 
 A figure the runs cannot draw is left out, and summary.md and the log say why:
-mask_overlap.png compares two configurations, so one run (or the seeds of one) has none.
+mask_overlap.png compares two configurations, so one run (or the seeds of one) has none;
+structures.png compares structures (tfprune sweep --sweep=structure).
 """
 
 

@@ -8,9 +8,9 @@
 
 Every config flag of `tfprune train` but --workdir, --name and --seed (set per run) sets the
 base configuration of all runs (e.g. --rounds=5).
-Named sweeps (--sweep): methods, masks, random, signs, perturb, fixed_signs; or --grid with a
-JSON object {"variant": {config overrides}}, where "@variant" in mask_from/signs_from names
-another variant's run with the same seed and width.
+Named sweeps (--sweep): methods, masks, random, signs, perturb, fixed_signs, structure; or
+--grid with a JSON object {"variant": {config overrides}}, where "@variant" in
+mask_from/signs_from names another variant's run with the same seed and width.
 """
 import json
 

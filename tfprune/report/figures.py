@@ -221,10 +221,78 @@ def _mask_overlap(groups):
     return fig, ("run", "other run", "round", "overlap"), rows
 
 
+def _by_seed(paths, metric):
+    """{seed: [metric per completed round]} of the runs `paths`."""
+    out = {}
+    for path in paths:
+        config, rounds = grouping.load_run(path)
+        out[config.get("seed")] = [m.get(metric) for m in rounds]
+    return out
+
+
+def paired_difference(a, b):
+    """Per round, the difference a - b of two groups' {seed: [value per round]} over the seeds
+    both have: rows (round, mean, std, n seeds, seeds where a > b).
+
+    >>> paired_difference({0: [1.0, 3.0], 1: [2.0, 2.0]}, {0: [1.0, 1.0], 1: [1.0, 3.0]})
+    [(0, 0.5, 0.5, 2, 1), (1, 0.5, 1.5, 2, 1)]
+    """
+    seeds = sorted(set(a) & set(b))
+    rounds = min((min(len(a[s]), len(b[s])) for s in seeds), default=0)
+    rows = []
+    for r in range(rounds):
+        d = np.array([a[s][r] - b[s][r] for s in seeds], dtype=float)
+        rows.append((r, float(d.mean()), float(d.std()), len(d), int((d > 0).sum())))
+    return rows
+
+
+def _structures(groups):
+    """Test accuracy against density in one panel per structure (LRR, IMP and the mask
+    transfers), and the paired LRR - IMP difference per round over seeds."""
+    configs = {label: grouping.read_config(paths[0]) for label, paths in groups.items()}
+    kinds = list(dict.fromkeys(c.get("structure", "unstructured") for c in configs.values()))
+    if len(kinds) < 2:
+        raise Skipped("it compares structures, and every run given has --structure="
+                      f"{kinds[0]}; pass runs of other structures too (tfprune sweep "
+                      "--sweep=structure)")
+    fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 3.5), dpi=150,
+                             sharey=True, squeeze=False)
+    rows = []
+    for ax, kind in zip(axes[0], kinds):
+        mine = {label: paths for label, paths in groups.items()
+                if configs[label].get("structure", "unstructured") == kind}
+        plain = {configs[label]["method"]: label for label in mine
+                 if not configs[label].get("mask_from") and not configs[label].get("signs_from")}
+        for label, paths in mine.items():
+            _, density, _ = _series(paths, "density")
+            _, mean, std = _series(paths, "test_accuracy")
+            ax.plot(density, 100 * mean, marker="o", markersize=2, label=label)
+            ax.fill_between(density, 100 * (mean - std), 100 * (mean + std), alpha=0.15)
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.invert_xaxis()
+        ax.set_title(f"--structure={kind}", fontsize=9)
+        ax.set_xlabel("density")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=6)
+        if "lrr" in plain and "imp" in plain:
+            _, density, _ = _series(groups[plain["lrr"]], "density")
+            for r, mean, std, n, wins in paired_difference(
+                    _by_seed(groups[plain["lrr"]], "test_accuracy"),
+                    _by_seed(groups[plain["imp"]], "test_accuracy")):
+                rows.append((kind, r, float(density[r]) if r < len(density) else float("nan"),
+                             100 * mean, 100 * std, f"{wins}/{n}"))
+    axes[0][0].set_ylabel("test accuracy (%)")
+    fig.suptitle("LRR vs IMP under each structure (mean ± std over seeds)", fontsize=10)
+    return fig, ("structure", "round", "density (LRR)", "LRR - IMP accuracy points (mean)",
+                 "std", "seeds LRR > IMP"), rows
+
+
 accuracy_vs_density = _saves(_accuracy_vs_density)
 sign_flips = _saves(_sign_flips)
 layer_density = _saves(_layer_density)
 mask_overlap = _saves(_mask_overlap)
+structures = _saves(_structures)
 
 # name: draw(groups) -> (matplotlib figure, table header, table rows); raises Skipped.
 FIGURES = {
@@ -232,6 +300,7 @@ FIGURES = {
     "sign_flips": _sign_flips,
     "layer_density": _layer_density,
     "mask_overlap": _mask_overlap,
+    "structures": _structures,
 }
 
 
