@@ -250,7 +250,8 @@ def _structures(groups):
     """Test accuracy against density in one panel per structure (LRR, IMP and the mask
     transfers), and the paired LRR - IMP difference per round over seeds."""
     configs = {label: grouping.read_config(paths[0]) for label, paths in groups.items()}
-    kinds = list(dict.fromkeys(c.get("structure", "unstructured") for c in configs.values()))
+    kinds = sorted({c.get("structure", "unstructured") for c in configs.values()},
+                   key=lambda k: (k != "unstructured", k))
     if len(kinds) < 2:
         raise Skipped("it compares structures, and every run given has --structure="
                       f"{kinds[0]}; pass runs of other structures too (tfprune sweep "
@@ -263,13 +264,16 @@ def _structures(groups):
                 if configs[label].get("structure", "unstructured") == kind}
         plain = {configs[label]["method"]: label for label in mine
                  if not configs[label].get("mask_from") and not configs[label].get("signs_from")}
+        densities = []
         for label, paths in mine.items():
             _, density, _ = _series(paths, "density")
             _, mean, std = _series(paths, "test_accuracy")
             ax.plot(density, 100 * mean, marker="o", markersize=2, label=label)
             ax.fill_between(density, 100 * (mean - std), 100 * (mean + std), alpha=0.15)
+            densities += density.tolist()
         ax.set_xscale("log")
         ax.minorticks_off()
+        _plain_log_axis(ax.xaxis, _log_ticks(densities, max_ticks=5))
         ax.invert_xaxis()
         ax.set_title(f"--structure={kind}", fontsize=9)
         ax.set_xlabel("density")
