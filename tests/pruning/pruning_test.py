@@ -84,6 +84,19 @@ def test_global_magnitude_ties_deterministic_and_key_order_free():
     assert m1["b"].all()
 
 
+def test_removal_is_a_stable_sorts_first_survivors_without_sorting():
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # few distinct scores: many ties, broken by position
+        keep = rng.random(40) < 0.7
+        scores = rng.integers(0, 4, size=40).astype(float)
+        n = int(rng.integers(0, 45))
+        expected = keep.copy()
+        alive = np.flatnonzero(keep)
+        expected[alive[np.argsort(scores[alive], kind="stable")[:n]]] = False
+        np.testing.assert_array_equal(common.prune_lowest(
+            Mask({"w": keep}), ["w"], {"w": scores}, n)["w"], expected)
+
+
 def test_random_uniform_equal_layer_densities():
     w = {"a": np.zeros(100), "b": np.zeros((10, 20)), "c": np.zeros((4, 100))}
     m = Mask.ones_like(w)

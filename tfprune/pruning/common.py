@@ -62,8 +62,20 @@ def random_scores(mask: Mask, keys: list[str], rng: np.random.Generator) -> dict
 def _drop_lowest(keep: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
     """Flat copy of ``keep`` with its ``n`` lowest-scoring survivors set False."""
     keep = keep.ravel().copy()
-    alive = np.flatnonzero(keep)
-    keep[alive[np.argsort(scores.ravel()[alive], kind="stable")[:n]]] = False
+    if n <= 0:
+        return keep
+    if n >= np.count_nonzero(keep):
+        keep[:] = False
+        return keep
+    # What a stable sort's first n survivors would be, without sorting (25M weights: a
+    # fraction of a second, not 7 s): every survivor below the n-th smallest survivor's
+    # score, then the earliest of those equal to it.
+    scores = np.where(keep, scores.ravel(), np.inf)
+    nth = np.partition(scores, n - 1)[n - 1]
+    below = scores < nth
+    ties = np.flatnonzero((scores == nth) & keep)[:n - int(np.count_nonzero(below))]
+    keep[below] = False
+    keep[ties] = False
     return keep
 
 
