@@ -8,7 +8,8 @@ input (784). tf_keras, random weights (the kernels' values do not change the spe
 are masked to `--density` by `tfprune.pruning.structures` (global magnitude over blocks or
 channels, in rounds like pruning: the MLP's three hidden kernels, all of LeNet's), then
 converted with `Optimize.EXPERIMENTAL_SPARSITY` (the dense model without it); `channel` is the
-smaller dense model rebuilt from the kept units (`tfprune.export.shrink`). Per mask: the DENSIFY ops and
+smaller dense model rebuilt from the kept units (`tfprune.export.shrink`). Per mask: the
+DENSIFY ops and
 sparse tensors in the flatbuffer, its size, and the median latency of `--repeats` invokes at
 batch 1 and 32 with XNNPACK (LiteRT's default) and with the builtin kernels, with the speed-up
 against the dense model in the same run. The outputs of every flatbuffer are checked against

@@ -16,8 +16,9 @@ inputs to the outputs, and labels every channel of every tensor:
 
 Nested Sequential or functional models (a backbone) are walked inside. Channels of a model
 input or output, of an unknown layer (its weights are then not pruned by channel), of a layer
-kept dense (--ignore_layers) and of anything not channels-last cannot be removed; `ChannelMap.fixed` says which and why. Torch-Pruning's
-dependency graph works the same way for PyTorch.
+kept dense (--ignore_layers) and of anything not channels-last cannot be removed;
+`ChannelMap.fixed` says which and why. Torch-Pruning's dependency graph works the same way for
+PyTorch.
 """
 import numpy as np
 
