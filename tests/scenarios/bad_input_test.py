@@ -157,6 +157,11 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
     ("width", "new", ["--width=0"], "error: --width must be positive"),
     ("finetune_lr", "new", ["--finetune_lr=0"], "error: --finetune_lr must be positive"),
     ("perturb_every", "new", ["--perturb_every=0"], "error: --perturb_every must be >= 1"),
+    ("backend for tf_keras", "new", ["--backend=jax"],
+     "error: --backend=jax is for --keras=3 (tf_keras runs on TensorFlow only)"),
+    ("unknown backend", "new", ["--keras=3", "--backend=mxnet"],
+     "error: --backend=mxnet is not a Keras 3 backend tfprune runs on; valid: tensorflow, jax, "
+     "torch"),
     ("keras 3 + mirrored", "new", ["--keras=3", "--strategy=mirrored"],
      "error: --keras=3 runs with --strategy=default only"),
     ("perturb_signs", "new", ["--perturb_signs=1.5"], "error: --perturb_signs must be in [0, 1]"),

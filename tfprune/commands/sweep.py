@@ -17,6 +17,8 @@ import json
 from tfprune.commands import program
 from tfprune.core import logs
 
+program.select_backend()  # before keras is imported
+
 logs.quiet_native_logs()  # before TensorFlow loads
 
 from absl import flags  # noqa: E402

@@ -9,6 +9,8 @@ import shutil
 from tfprune.commands import program
 from tfprune.core import logs
 
+program.select_backend()  # before keras is imported
+
 logs.quiet_native_logs()  # before TensorFlow loads
 
 from absl import flags, logging  # noqa: E402

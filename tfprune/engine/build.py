@@ -2,6 +2,8 @@
 initialization; a user's own model and data registered under the config's names."""
 import math
 
+import numpy as np
+
 from tfprune.datasets import registry as datasets
 from tfprune.engine import distribute
 from tfprune.engine.config import Config
@@ -30,6 +32,7 @@ def build_model(config, data, strategy=None):
 
 
 def _build_model(config, data, keras):
+    from tfprune.masking import keras3_constraints  # imports Keras 3
     keras.utils.set_random_seed(config.seed)
     distribute.set_precision(config.mixed_precision, config.keras)
     width = config.width
@@ -52,8 +55,39 @@ def _build_model(config, data, keras):
                                      weight_decay=config.weight_decay or None)
     model.compile(optimizer=optimizer,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"], jit_compile=config.jit_compile)
+                  metrics=["accuracy"], jit_compile=_jit(config))
+    if config.keras == kerases.KERAS3:
+        _build_metrics(model, data)
+        if config.backend == "jax":
+            keras3_constraints.add_step_masks(model)  # no new trace when a round's masks change
     return model
+
+
+def _build_metrics(model, data):
+    """Keras 3: builds the loss and metrics now, from the data's shapes. Otherwise the first
+    fit of the process builds them from a batch of a fresh dataset iterator, which draws one
+    more shuffle: a resumed process would see another data order than the run it goes on."""
+    x = np.zeros((1, *data.input_shape), np.float32)
+    model._symbolic_build(data_batch=(x, np.zeros((1,), np.int64)))  # Keras' own, as fit does
+
+
+def _jit(config):
+    """compile()'s jit_compile: --jit_compile on TensorFlow; Keras' own choice elsewhere (JAX
+    always compiles its step: without it a JAX step runs op by op, 16x slower)."""
+    return config.jit_compile if config.backend == "tensorflow" else "auto"
+
+
+def check_backend(config):
+    """Raises a one-line error unless this process's Keras 3 runs on the run's backend (Keras
+    reads KERAS_BACKEND once, when it is first imported)."""
+    if config.keras != kerases.KERAS3:
+        return
+    running = kerases.keras(kerases.KERAS3).backend.backend()
+    if running != config.backend:
+        raise ValueError(f"--backend={config.backend}: this process's Keras 3 already runs on "
+                         f"{running} (KERAS_BACKEND is read when keras is first imported); "
+                         f"start a new process: tfprune train --backend={config.backend} ..., "
+                         f"or KERAS_BACKEND={config.backend} before Python imports keras")
 
 
 def with_user_parts(config, model_fn, data):

@@ -9,12 +9,14 @@ between two configurations of one run directory:
 Importing this module loads no TensorFlow (reports read configs without it).
 """
 import dataclasses
+import os
 from typing import Optional
 
 from tfprune.core import lazy
 from tfprune.pruning import structures
 
 FREE, RETRAIN, REPLICATE = "free", "retrain", "replicate"
+BACKENDS = ("tensorflow", "jax", "torch")
 ROLES = (FREE, RETRAIN, REPLICATE)
 # Topics that group the launchers' --help.
 METHOD, MODEL, PRUNING, VARIANTS, RUN, COMPUTE = (
@@ -56,9 +58,13 @@ class Config:
                                     "uniform channel count for resnet18 (default: the standard "
                                     "model).", topic=MODEL)
     keras: str = _field("2", "Keras to build and prune with: 2 (tf_keras; masks in "
-                        "tfmot's wrappers) or 3 (Keras 3 on the TensorFlow backend; a mask per "
-                        "weight, kept by a constraint).", "tfprune.masking.kerases:FLAVOURS",
+                        "tfmot's wrappers) or 3 (Keras 3, on --backend; a mask per weight, "
+                        "kept by a constraint).", "tfprune.masking.kerases:FLAVOURS",
                         topic=MODEL)
+    backend: Optional[str] = _field(None, "Keras 3's backend: tensorflow, jax or torch (default: "
+                                    "KERAS_BACKEND, else tensorflow; the flag wins). The run "
+                                    "directory records it; a run resumes on its own backend.",
+                                    topic=COMPUTE)
     dataset: str = _field("mnist1d", "Dataset from the dataset registry (mnist1d is "
                           "generated offline).", "tfprune.datasets.registry:names", topic=MODEL)
     data_dir: Optional[str] = _field(None, "Folder of TFDS data or of tiny-imagenet-200.",
@@ -207,6 +213,7 @@ class Config:
                 raise ValueError(message)
         if self.workdir is None:
             object.__setattr__(self, "workdir", f"runs/{self.method}")
+        object.__setattr__(self, "backend", _backend(self.keras, self.backend))
         object.__setattr__(self, "ignore_layers", tuple(self.ignore_layers))
         try:
             drops = tuple(int(e) for e in self.lr_drop_epochs)
@@ -229,3 +236,19 @@ class Config:
         if unknown:
             raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(known)}")
         return cls(**values)
+
+
+def _backend(keras, backend):
+    """The backend a run computes on: --backend, else KERAS_BACKEND for Keras 3, else
+    tensorflow; a one-line error for a backend tf_keras or Keras cannot run."""
+    if keras == "2":
+        if backend not in (None, "tensorflow"):
+            raise ValueError(f"--backend={backend} is for --keras=3 (tf_keras runs on "
+                             "TensorFlow only)")
+        return "tensorflow"
+    chosen = backend or os.environ.get("KERAS_BACKEND") or "tensorflow"
+    if chosen not in BACKENDS:
+        source = "--backend" if backend else "KERAS_BACKEND"
+        raise ValueError(f"{source}={chosen} is not a Keras 3 backend tfprune runs on; valid: "
+                         f"{', '.join(BACKENDS)}")
+    return chosen

@@ -140,6 +140,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         return [run_dir.metrics(r) for r in range(config.rounds + 1)]
     with stopwatch("setup"):
         method = methods.get(config.method)
+        build.check_backend(config)
         data = build.load_data(config, len(done))
         models.check_fits(config.model, data.input_shape, config.dataset)
         model = build.build_model(config, data, strategy)

@@ -35,15 +35,18 @@ class MaskHolder(keras.layers.Layer):
 
 class KeepMask(keras.constraints.Constraint):
     """w <- constraint(w) * mask, after every optimizer update (`constraint`: the weight's
-    own constraint, if it had one)."""
+    own constraint, if it had one). The mask read is `step_mask` when the model has one
+    (`add_step_masks`), else the holder's."""
 
     def __init__(self, holder, constraint=None):
         self.holder, self.constraint = holder, constraint
+        self.step_mask = None
 
     def __call__(self, w):
         if self.constraint is not None:
             w = self.constraint(w)
-        return w * keras.ops.cast(self.holder.mask, w.dtype)
+        mask = self.holder.mask if self.step_mask is None else self.step_mask
+        return w * keras.ops.cast(mask, w.dtype)
 
 
 def _attribute(weight):
@@ -72,10 +75,49 @@ def mask_variables(model):
             if isinstance(getattr(v, "constraint", None), KeepMask)}
 
 
+STEP_MASK = "tfprune_step_mask"
+
+
+def _constraints(model):
+    return [v.constraint for v in model.weights
+            if isinstance(getattr(v, "constraint", None), KeepMask)]
+
+
+def add_step_masks(model):
+    """JAX: gives every mask a twin among the variables of the model's optimizer, which the
+    compiled step takes as state (it reads the model's other variables as constants: the
+    constraint runs inside the optimizer's update). New masks are then new values of the
+    step's state, not a new step to trace and compile (4 s a round for the default convnet).
+    Call after compile, before the first fit. Twins are not saved with the state (the masks
+    are, in each round's mask.npz) and `reset_optimizer` leaves them alone."""
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+    for constraint in _constraints(model):
+        if constraint.step_mask is None:
+            constraint.step_mask = optimizer.add_variable(
+                tuple(constraint.holder.mask.shape), initializer="ones", name=STEP_MASK)
+            _copy_mask(constraint)
+
+
+def _copy_mask(constraint):
+    """holder's mask -> its twin, as a copy: the JAX step donates its state's buffers, and a
+    buffer shared by the two would be deleted under the holder."""
+    constraint.step_mask.assign(keras.ops.convert_to_numpy(constraint.holder.mask))
+
+
+def is_step_mask(variable):
+    """Whether `variable` is a mask's twin in the optimizer (`add_step_masks`)."""
+    return getattr(variable, "name", "") == STEP_MASK
+
+
 def changed(model):
-    """Call after the masks changed: the JAX backend compiled the old masks into its
-    training step as constants, so the step is traced again."""
-    if keras.backend.backend() == "jax":
+    """Call after the masks changed. With step masks (`add_step_masks`) their twins take the
+    new values; otherwise the JAX backend compiled the old masks into its training step as
+    constants, so the step is traced again."""
+    constraints = _constraints(model)
+    for constraint in constraints:
+        if constraint.step_mask is not None:
+            _copy_mask(constraint)
+    if keras.backend.backend() == "jax" and any(c.step_mask is None for c in constraints):
         model.train_function = None
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import tf_keras
 
 from tfprune.masking import kerases
+from tfprune.masking.keras3_constraints import is_step_mask
 
 
 def inner_optimizer(optimizer):
@@ -14,13 +15,13 @@ def inner_optimizer(optimizer):
 def reset_optimizer(optimizer):
     """Zeroes the optimizer's step and slots (momentum): a fresh optimizer, no retrace.
 
-    A loss-scale optimizer's own scale, and a learning rate held in a variable, are
-    left alone.
+    A loss-scale optimizer's own scale, a learning rate held in a variable, and the masks'
+    twins of the JAX step (`keras3_constraints.add_step_masks`) are left alone.
     """
     inner = inner_optimizer(optimizer)
     rate = getattr(inner, "_learning_rate", None)
     for variable in inner.variables:
-        if variable is not rate:
+        if variable is not rate and not is_step_mask(variable):
             variable.assign(np.zeros_like(np.asarray(variable.numpy())))
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from tfprune.core import files, logs, rundir
 from tfprune.masking import kerases
 from tfprune.masking.kerases import tf
+from tfprune.masking.keras3_constraints import is_step_mask
 from tfprune.training.optimizers import inner_optimizer
 
 
@@ -19,8 +20,10 @@ def _checkpoint(model):
 
 
 def _state_variables(model):
-    """Keras 3: the variables a state file holds, in order, and their paths."""
-    variables = list(model.variables) + list(inner_optimizer(model.optimizer).variables)
+    """Keras 3: the variables a state file holds, in order, and their paths (not the masks'
+    twins of a JAX step: each round's mask.npz holds the masks)."""
+    variables = list(model.variables) + [v for v in inner_optimizer(model.optimizer).variables
+                                         if not is_step_mask(v)]
     return variables, [v.path for v in variables]
 
 

@@ -1,0 +1,76 @@
+"""Keras 3 on each backend: --backend picks it before Keras loads (the flag wins over
+KERAS_BACKEND), the run directory records it, a JAX run keeps its masks exact without a new
+trace per round and resumes bit for bit after a kill; a process whose Keras already runs on
+another backend is told so in one line."""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tfprune.core.rundir import RunDir
+from tfprune.engine import build, loop
+from tfprune.engine.config import Config
+from tfprune.masking.kerases import keras as _keras
+
+from compare import assert_same_run
+from conftest import ROOT, launcher_flags, tiny_config
+
+SETTINGS = tiny_config(method="imp", keras="3", rounds=2, epochs=3, warmup_epochs=1,
+                       rewind_epoch=1)
+
+
+def launch(workdir, env=None, args=()):
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"} | (env or {})
+    return subprocess.Popen([sys.executable, os.path.join(ROOT, "launch", "train.py"),
+                             f"--workdir={workdir}", *launcher_flags(SETTINGS), *args],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_the_flag_wins_over_keras_backend_and_the_config_records_it(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert Config(keras="3").backend == "jax"
+    assert Config(keras="3", backend="torch").backend == "torch"
+    assert Config(keras="2").backend == "tensorflow"  # tf_keras ignores KERAS_BACKEND
+    monkeypatch.delenv("KERAS_BACKEND")
+    assert Config(keras="3").backend == "tensorflow"
+
+
+def test_a_process_on_another_backend_is_told_in_one_line(tmp_path):
+    assert _keras("3").backend.backend() == "tensorflow"  # this test process
+    config = Config(**SETTINGS, backend="jax", workdir=str(tmp_path / "run"))
+    with pytest.raises(ValueError, match="^--backend=jax: this process's Keras 3 already runs "
+                                         "on tensorflow .*tfprune train --backend=jax"):
+        build.check_backend(config)
+    with pytest.raises(ValueError, match="already runs on tensorflow"):
+        loop.run(config)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_a_jax_run_is_exact_and_resumes_bit_for_bit_after_a_kill(tmp_path):
+    reference = launch(tmp_path / "reference", env={"KERAS_BACKEND": "tensorflow"},
+                       args=["--backend=jax"])  # the flag wins over the environment
+    assert reference.wait(timeout=300) == 0, reference.stderr.read()[-2000:]
+    ref = RunDir(tmp_path / "reference")
+    assert json.load(open(tmp_path / "reference" / "config.json"))["backend"] == "jax"
+    for r in (1, 2):  # pruned weights exactly zero, masks nested, each round's own mask
+        mask, kernels = ref.mask(r), ref.kernels(r)
+        assert all(not kernels[k][~mask[k]].any() for k in mask)
+        assert mask.is_subset_of(ref.mask(r - 1))
+        assert mask.density == pytest.approx(0.8 ** r, abs=1e-3)
+    rewind = ref.rewind_kernels()  # IMP: round 2 starts at the rewind point under its mask
+    assert not np.array_equal(ref.kernels(2)["fc1/kernel"], rewind["fc1/kernel"])
+    killed = launch(tmp_path / "run", env={"TFPRUNE_KILL_AT": "epoch_checkpoint:round_01:2"},
+                    args=["--backend=jax"])
+    assert killed.wait(timeout=300) == -signal.SIGKILL, killed.stderr.read()[-2000:]
+    resumed = launch(tmp_path / "run", args=["--backend=jax"])
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()[-2000:]
+    assert_same_run(RunDir(tmp_path / "run"), ref)
+    other = launch(tmp_path / "run", args=["--backend=tensorflow"])
+    assert other.wait(timeout=300) != 0
+    assert "backend: 'jax' -> 'tensorflow'" in other.stderr.read()
