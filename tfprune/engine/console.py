@@ -26,6 +26,8 @@ class Progress(cb.Callback):
         stream: where the bar is drawn (default: sys.stderr, when it is a terminal).
     """
 
+    async_safe = True  # reads no logs per batch: Keras 3 need not wait for each step
+
     def __init__(self, prefix="", clock=None, interval=60.0, stream=None):
         super().__init__()
         self.prefix = prefix

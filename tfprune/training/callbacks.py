@@ -42,10 +42,14 @@ class KeepMasks(Callback):
         masked_model.apply_masks(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        masked_model.apply_masks(self.model)
+        self._again()
 
     def on_train_end(self, logs=None):
-        masked_model.apply_masks(self.model)
+        self._again()
+
+    def _again(self):
+        if kerases.of(self.model) == kerases.KERAS2:  # Keras 3's constraints already did
+            masked_model.apply_masks(self.model)
 
 
 class RestartSchedule(Callback):
