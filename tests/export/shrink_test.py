@@ -34,7 +34,7 @@ def masked(model, seed=0, share=0.35, consumers=True):
 
 @FLAVOURS
 @pytest.mark.parametrize("name", ["convnet", pytest.param("resnet20", marks=pytest.mark.slow),
-                                  "branchy"])
+                                  pytest.param("branchy", marks=pytest.mark.slow)])
 def test_the_smaller_model_computes_what_the_masked_one_does(flavour, name):
     k = kerases.keras(flavour)
     model = (branchy(k) if name == "branchy" else

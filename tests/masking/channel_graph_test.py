@@ -134,6 +134,7 @@ def test_nothing_of_a_pruned_channel_reaches_the_output(flavour, name):
     _pruned_channels_reach_nothing(model, channel_graph.build(model))
 
 
+@pytest.mark.slow
 @FLAVOURS
 def test_nothing_of_a_pruned_channel_reaches_the_output_of_a_branchy_model(flavour):
     model = branchy(kerases.keras(flavour))
