@@ -178,6 +178,9 @@ class FixSigns(Callback):
                                      for w, s in pairs]
 
     def on_train_batch_end(self, batch, logs=None):
+        sync = getattr(self.model, "jax_state_sync", None)
+        if sync is not None:  # JAX holds the step's state apart from the variables during fit
+            sync()
         self._project()
 
 
