@@ -142,8 +142,8 @@ def test_nothing_of_a_pruned_channel_reaches_the_output_of_a_branchy_model(flavo
 
 
 @pytest.mark.slow
-@FLAVOURS
-@pytest.mark.parametrize("name", ["mobilenetv2", "efficientnetb0", "transfer"])
+@pytest.mark.parametrize("flavour, name", [("2", "mobilenetv2"), ("3", "efficientnetb0"),
+                                           ("3", "transfer")])  # each Keras, each kind
 def test_applications_and_a_nested_backbone_are_covered(flavour, name):
     model = user_models.MODELS[name](kerases.keras(flavour))
     cmap = channel_graph.build(model)

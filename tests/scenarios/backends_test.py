@@ -90,9 +90,9 @@ for name, flags in json.loads(sys.argv[2]).items():
 @pytest.mark.slow
 def test_the_experiment_flags_run_on_jax_with_exact_masks(tmp_path):
     """What touches weights in a callback (fixed signs each step, BN rewind, sign surgery) or
-    reads the graph (channels) works on JAX too, masks exact."""
+    reads the graph (channels) works on JAX too, masks exact (tiny runs, two flags each)."""
     base = tiny_config(keras="3", backend="jax", model="convnet")
-    cases = {"fixed_signs": {"fixed_signs": True}, "bn_rewind": {"rewind_bn": True},
+    cases = {"fixed_signs": {"fixed_signs": True, "rewind_bn": True},
              "channel_own_signs": {"method": "imp", "signs": "trained",
                                    "structure": "channel"}}
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"} | {
