@@ -55,7 +55,7 @@ def cifar_like(n):
         return base.normalize(tfds_image.crop_flip(x, seed), mean, std), y
 
     return base.make_train(tf.data.Dataset.from_tensor_slices((images, labels)), 128, 0,
-                           augment_fn=augment)
+                           augment_fn=augment).batches
 
 
 def main(argv):

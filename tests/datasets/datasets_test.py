@@ -74,6 +74,36 @@ def test_mnist1d_reshuffles_each_epoch(m1d):
     assert not np.array_equal(first_batch(m1d.train)[0], first_batch(m1d.train)[0])
 
 
+def test_the_epoch_stream_depends_on_the_seed_and_epoch_alone(m1d):
+    """Data.epochs: any iterator, a clone, a later start or a new process-wide seed sees the
+    same batches of each epoch; epochs differ, each is a whole permutation, with the last
+    batch of each epoch partial."""
+    from tfprune.masking.kerases import tf
+
+    steps = int(m1d.train.cardinality())
+    run = [collect(m1d.epochs(0, 3))[0] for _ in range(2)]
+    tf.random.set_seed(123)  # the process's seed plays no part
+    try:
+        resumed = np.concatenate([collect(m1d.epochs(0, 1))[0], collect(m1d.epochs(1, 3))[0]])
+    finally:
+        tf.random.set_seed(None)
+    np.testing.assert_array_equal(run[0], run[1])
+    np.testing.assert_array_equal(run[0], resumed)
+    n = m1d.train_size
+    epochs = run[0].reshape(3, n, -1)
+    assert not np.array_equal(epochs[0], epochs[1])
+    np.testing.assert_array_equal(np.sort(epochs[0].sum(1)), np.sort(epochs[2].sum(1)))
+    sizes = [len(x) for x, _ in m1d.epochs(0, 2)]
+    assert len(sizes) == 2 * steps and sizes[steps - 1] == n - (steps - 1) * BATCH
+    other = registry.get("mnist1d", batch_size=BATCH, seed=1)
+    assert not np.array_equal(collect(other.epochs(0, 1))[0], epochs[0])
+    cpu = tf.config.list_logical_devices("CPU")[0].name
+    clone = tf.distribute.MirroredStrategy([cpu]).experimental_distribute_dataset(
+        m1d.epochs(0, 1))  # tf.distribute rewrites the pipeline: the same batches
+    np.testing.assert_array_equal(
+        np.concatenate([x.numpy() for x, _ in clone]).reshape(n, -1), epochs[0])
+
+
 # ---------------------------------------------------------------- TFDS
 
 
@@ -118,6 +148,11 @@ def test_cifar_augmentation(tfds_dir):
     # Train pixels are never 0, so -mean/std marks the zero padding of random crops.
     padded = np.isclose(xa, -mean / std, atol=1e-5).all(-1).any((1, 2))
     assert 0.5 < padded.mean() < 1.0
+    # the epoch stream: augmented anew each epoch, the same for every iterator
+    e0, e1 = (collect(a.epochs(e, e + 1))[0] for e in (0, 1))
+    np.testing.assert_array_equal(collect(b.epochs(0, 2))[0], np.concatenate([e0, e1]))
+    assert not np.array_equal(np.sort(e0.sum((1, 2, 3))), np.sort(e1.sum((1, 2, 3))))
+    assert 0.5 < np.isclose(e0, -mean / std, atol=1e-5).all(-1).any((1, 2)).mean() < 1.0
 
 
 def test_tfds_missing_data_is_a_clear_error(tmp_path):

@@ -32,11 +32,6 @@ def test_a_keras3_run_keeps_the_invariants_and_the_run_directory(tmp_path, metho
     assert again == results  # complete: nothing trained again
 
 
-def test_keras3_refuses_a_multi_device_strategy():
-    with pytest.raises(ValueError, match="--keras=3 runs with --strategy=default only"):
-        Config(**TINY, keras="3", strategy="mirrored")
-
-
 def own_model(input_shape, num_classes, width=None, *, keras):
     inputs = keras.Input(input_shape)
     x = keras.layers.Conv1D(8, 5, name="conv")(inputs)

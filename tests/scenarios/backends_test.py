@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from tfprune.core import faults
 from tfprune.core.rundir import RunDir
 from tfprune.engine import build, loop
 from tfprune.engine.config import Config
@@ -75,3 +76,18 @@ def test_a_jax_run_is_exact_and_resumes_bit_for_bit_after_a_kill(tmp_path):
     assert other.wait(timeout=300) != 0
     assert "backend: 'jax' -> 'tensorflow'" in other.stderr.read()
 
+
+
+@pytest.mark.slow
+def test_a_keras3_tensorflow_round_stopped_mid_way_resumes_bit_for_bit(tmp_path, monkeypatch):
+    """Keras 3 on TensorFlow makes a spare data iterator at each epoch's end: the round's
+    batches must not depend on it (engine.feed)."""
+    settings = SETTINGS | dict(backend="tensorflow", rounds=1)
+    loop.run(Config(**settings, workdir=str(tmp_path / "reference")))
+    monkeypatch.setenv("TFPRUNE_RAISE_AT", "epoch_checkpoint:round_01:2")
+    with pytest.raises(faults.InjectedFault):
+        loop.run(Config(**settings, workdir=str(tmp_path / "run")))
+    monkeypatch.delenv("TFPRUNE_RAISE_AT")
+    assert RunDir(tmp_path / "run").progress(1)["epoch"] == 2
+    loop.run(Config(**settings, workdir=str(tmp_path / "run")))
+    assert_same_run(RunDir(tmp_path / "run"), RunDir(tmp_path / "reference"))

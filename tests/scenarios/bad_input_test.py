@@ -162,8 +162,10 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
     ("unknown backend", "new", ["--keras=3", "--backend=mxnet"],
      "error: --backend=mxnet is not a Keras 3 backend tfprune runs on; valid: tensorflow, jax, "
      "torch"),
-    ("keras 3 + mirrored", "new", ["--keras=3", "--strategy=mirrored"],
-     "error: --keras=3 runs with --strategy=default only"),
+    ("jax + multiworker", "new", ["--keras=3", "--backend=jax", "--strategy=multiworker"],
+     "error: --strategy=multiworker runs with --keras=2 only: Keras 3's trainer fails under "
+     "MultiWorkerMirroredStrategy (Keras 3.15), and tfprune has no keras.distribution "
+     "multiworker launcher for JAX"),
     ("perturb_signs", "new", ["--perturb_signs=1.5"], "error: --perturb_signs must be in [0, 1]"),
     ("checkpoint_every", "new", ["--checkpoint_every=-1"],
      "error: --checkpoint_every must be >= 0"),

@@ -1,7 +1,7 @@
 """The `Data` bundle and the tf.data helpers shared by every dataset loader."""
 import dataclasses
 import os
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from tfprune.masking.kerases import tf
 
@@ -23,6 +23,11 @@ class Data:
         input_shape: Per-example shape of `x`, e.g. `(40, 1)` or `(32, 32, 3)`.
         train_size: Number of training examples.
         test_size: Number of test examples.
+        epochs: Optional `(first, last) -> dataset`: the batches of epochs first..last-1
+            one after another, epoch e shuffled and augmented by (seed, e) alone, so every
+            iterator of it, on any path, and any resumed run sees the same batches
+            (`make_train` gives it). Without it the engine trains on `train` and the
+            order follows Keras's iterators.
     """
 
     train: tf.data.Dataset
@@ -31,6 +36,14 @@ class Data:
     input_shape: tuple
     train_size: int
     test_size: int
+    epochs: Optional[Callable[[int, int], tf.data.Dataset]] = None
+
+
+class Train(NamedTuple):
+    """A training pipeline: `batches` (one epoch, reshuffled by each new iterator) and
+    `epochs` (see `Data.epochs`)."""
+    batches: tf.data.Dataset
+    epochs: Callable[[int, int], tf.data.Dataset]
 
 
 def pipeline_options() -> tf.data.Options:
@@ -41,9 +54,11 @@ def pipeline_options() -> tf.data.Options:
     return options
 
 
-def _finish(ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
-    ds = ds.batch(batch_size, drop_remainder=False)
+def _finish(ds: tf.data.Dataset) -> tf.data.Dataset:
     return ds.prefetch(PREFETCH_BUFFER).with_options(pipeline_options())
+
+
+EPOCH_SEEDS = 1 << 20  # seed * EPOCH_SEEDS + epoch: one shuffle seed per (seed, epoch)
 
 
 def make_train(
@@ -55,7 +70,7 @@ def make_train(
     augment_fn: Optional[Callable] = None,
     cache: bool = True,
     shuffle_buffer: Optional[int] = None,
-) -> tf.data.Dataset:
+) -> Train:
     """Builds the training pipeline: map -> cache -> shuffle -> augment -> batch -> prefetch.
 
     Args:
@@ -70,7 +85,7 @@ def make_train(
         shuffle_buffer: Shuffle buffer size; defaults to the whole dataset.
 
     Returns:
-        A finite dataset of one epoch of `(x, y)` batches.
+        A `Train`: one epoch of `(x, y)` batches, and the stream of any epochs.
     """
     if map_fn is not None:
         ds = ds.map(map_fn, num_parallel_calls=NUM_PARALLEL_CALLS)
@@ -80,13 +95,23 @@ def make_train(
         shuffle_buffer = int(ds.cardinality())
         if shuffle_buffer < 1:
             raise ValueError("make_train needs a dataset of known size or shuffle_buffer")
-    ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    if augment_fn is not None:
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        ds = tf.data.Dataset.zip((ds, seeds)).map(
-            lambda xy, s: augment_fn(xy[0], xy[1], s), num_parallel_calls=NUM_PARALLEL_CALLS
-        )
-    return _finish(ds, batch_size)
+
+    def one_epoch(epoch_seed, reshuffle):
+        out = ds.shuffle(shuffle_buffer, seed=epoch_seed, reshuffle_each_iteration=reshuffle)
+        if augment_fn is not None:
+            seeds = tf.data.Dataset.random(seed=epoch_seed, rerandomize_each_iteration=reshuffle)
+            out = tf.data.Dataset.zip((out, seeds.batch(2))).map(
+                lambda xy, s: augment_fn(xy[0], xy[1], s), num_parallel_calls=NUM_PARALLEL_CALLS)
+        return out.batch(batch_size, drop_remainder=False)
+
+    def epoch(e):
+        tf.random.set_seed(EPOCH_SEEDS)  # this function's graph only: (seed, e) alone decide
+        return one_epoch(seed * EPOCH_SEEDS + e, False)
+
+    def epochs(first, last):
+        return _finish(tf.data.Dataset.range(first, last, output_type=tf.int64).flat_map(epoch))
+
+    return Train(_finish(one_epoch(seed, True)), epochs)
 
 
 def make_test(
@@ -111,7 +136,7 @@ def make_test(
         ds = ds.map(map_fn, num_parallel_calls=NUM_PARALLEL_CALLS)
     if cache:
         ds = ds.cache()
-    return _finish(ds, batch_size)
+    return _finish(ds.batch(batch_size, drop_remainder=False))
 
 
 def normalize(image: tf.Tensor, mean, std) -> tf.Tensor:

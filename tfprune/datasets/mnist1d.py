@@ -92,8 +92,10 @@ def load(batch_size: int, seed: int = 0, data_dir=None, download: bool = False) 
     del data_dir, download
     x, y, x_test, y_test = generate()
     slices = tf.data.Dataset.from_tensor_slices
+    train = make_train(slices((x, y)), batch_size, seed, cache=False)
     return Data(
-        train=make_train(slices((x, y)), batch_size, seed, cache=False),
+        train=train.batches,
+        epochs=train.epochs,
         test=make_test(slices((x_test, y_test)), batch_size, cache=False),
         num_classes=NUM_CLASSES,
         input_shape=tuple(x.shape[1:]),

@@ -127,7 +127,8 @@ def load(name: str, batch_size: int, seed: int = 0, data_dir=None, download: boo
         train = make_train(train, batch_size, seed, map_fn=prep)
     splits = b.info.splits
     return Data(
-        train=train,
+        train=train.batches,
+        epochs=train.epochs,
         test=make_test(test, batch_size, map_fn=prep),
         num_classes=num_classes,
         input_shape=input_shape,

@@ -136,12 +136,12 @@ def load(batch_size: int, seed: int = 0, data_dir=None, download: bool = False) 
             (tf.constant(files), tf.constant(labels, tf.int64))
         )
 
+    # Shuffle the file names; decoding happens per epoch, so nothing big is cached.
+    train = make_train(slices(train_files, train_labels), batch_size, seed,
+                       augment_fn=_train_example, cache=False)
     return Data(
-        # Shuffle the file names; decoding happens per epoch, so nothing big is cached.
-        train=make_train(
-            slices(train_files, train_labels), batch_size, seed,
-            augment_fn=_train_example, cache=False,
-        ),
+        train=train.batches,
+        epochs=train.epochs,
         test=make_test(
             slices(val_files, val_labels), batch_size, map_fn=_test_example, cache=False
         ),

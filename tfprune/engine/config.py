@@ -138,8 +138,10 @@ class Config:
                                "at the start of the round); no sign ever changes.", topic=VARIANTS)
     eval_every: int = _field(0, "Evaluate on the test set every N epochs (0: only at the end "
                              "of each round).", role=FREE, topic=RUN)
-    strategy: str = _field("default", "tf.distribute strategy: default (one device), mirrored "
-                           "(all local GPUs, or the --cpu_devices), multiworker (TF_CONFIG).",
+    strategy: str = _field("default", "Devices of one run: default (one device), mirrored "
+                           "(all local GPUs, or the --cpu_devices: tf.distribute on TensorFlow, "
+                           "keras.distribution.DataParallel on JAX), multiworker (TF_CONFIG; "
+                           "tf_keras only).",
                            "tfprune.engine.distribute:STRATEGIES", role=FREE, topic=COMPUTE)
     cpu_devices: int = _field(0, "Split the CPU into this many logical devices (to run the "
                               "distributed path without GPUs; 0: off).", role=FREE, topic=COMPUTE)
@@ -204,9 +206,6 @@ class Config:
              "--jit_compile works only with --strategy=default: XLA cannot reach tfmot's "
              "per-replica variables under a multi-device strategy"),
             (self.perturb_every >= 1, "--perturb_every must be >= 1"),
-            (self.keras == "2" or self.strategy == "default",
-             "--keras=3 runs with --strategy=default only (tf.distribute is wired for "
-             "tf_keras models)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -214,6 +213,12 @@ class Config:
         if self.workdir is None:
             object.__setattr__(self, "workdir", f"runs/{self.method}")
         object.__setattr__(self, "backend", _backend(self.keras, self.backend))
+        if self.keras == "3" and self.strategy == "multiworker":
+            raise ValueError("--strategy=multiworker runs with --keras=2 only: Keras 3's trainer "
+                             "fails under MultiWorkerMirroredStrategy (Keras 3.15), and "
+                             "tfprune has no keras.distribution multiworker launcher for JAX")
+        if self.strategy == "mirrored" and self.backend == "torch":
+            raise ValueError("--strategy=mirrored runs on --backend=tensorflow or jax, not torch")
         object.__setattr__(self, "ignore_layers", tuple(self.ignore_layers))
         try:
             drops = tuple(int(e) for e in self.lr_drop_epochs)

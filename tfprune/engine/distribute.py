@@ -1,4 +1,6 @@
-"""Where a run computes: tf.distribute strategies, logical CPU devices and mixed precision."""
+"""Where a run computes: tf.distribute strategies (keras.distribution's DataParallel on JAX),
+logical CPU devices and mixed precision."""
+import contextlib
 import zlib
 
 import numpy as np
@@ -23,11 +25,42 @@ def split_cpu(count):
                          "device(s) in this process; set it in a fresh process") from None
 
 
-def make_strategy(name, cpu_devices=0):
-    """The tf.distribute strategy `name`: default (one device), mirrored (every local GPU, or
-    the logical CPU devices when there is no GPU) or multiworker (reads TF_CONFIG)."""
+class DataParallel:
+    """keras.distribution's DataParallel over every local device (Keras 3 on JAX), behind the
+    face of a tf.distribute strategy: `scope()` builds and trains in it."""
+
+    def __init__(self):
+        import keras
+        self.distribution = keras.distribution.DataParallel(
+            devices=keras.distribution.list_devices())
+        self.num_replicas_in_sync = len(self.distribution.device_mesh.devices.flat)
+
+    def scope(self):
+        return self.distribution.scope()
+
+
+def split_jax_cpu(count):
+    """Splits JAX's CPU into `count` devices (before JAX runs its first operation)."""
+    import jax
+    try:
+        jax.config.update("jax_num_cpu_devices", count)
+    except RuntimeError:
+        have = len(jax.devices("cpu"))
+        if have != count:
+            raise ValueError(f"--cpu_devices={count}: JAX already started with {have} CPU "
+                             "device(s) in this process; set it in a fresh process") from None
+
+
+def make_strategy(name, cpu_devices=0, backend="tensorflow"):
+    """The strategy `name`: default (one device), mirrored (every local GPU, or the logical
+    CPU devices when there is no GPU) or multiworker (reads TF_CONFIG). On the JAX backend
+    mirrored is keras.distribution's DataParallel and default a no-op scope."""
     if name not in STRATEGIES:
         raise ValueError(f"unknown strategy {name!r}; valid: {', '.join(STRATEGIES)}")
+    if backend != "tensorflow":
+        if cpu_devices:
+            split_jax_cpu(cpu_devices)
+        return DataParallel() if name == "mirrored" else NoStrategy()
     if cpu_devices:
         split_cpu(cpu_devices)
     if name == "default":
@@ -38,6 +71,14 @@ def make_strategy(name, cpu_devices=0):
         return kerases.tf.distribute.MirroredStrategy()
     devices = kerases.tf.config.list_logical_devices("CPU")
     return kerases.tf.distribute.MirroredStrategy([d.name for d in devices])
+
+
+class NoStrategy:
+    """One device, outside TensorFlow (Keras 3 on JAX or PyTorch)."""
+    num_replicas_in_sync = 1
+
+    def scope(self):
+        return contextlib.nullcontext()
 
 
 def is_chief(strategy):

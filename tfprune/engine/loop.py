@@ -26,6 +26,7 @@ from tfprune.engine import (
     console,
     distribute,
     experiments,
+    feed,
     methods,
     monitors,
     resume,
@@ -80,7 +81,7 @@ def _op_determinism(on):
 
 def _run_on_this_worker(config, callbacks, stopwatch):
     """`run` of a `Config`: the chief trains into the run directory, other workers in step."""
-    strategy = distribute.make_strategy(config.strategy, config.cpu_devices)
+    strategy = distribute.make_strategy(config.strategy, config.cpu_devices, config.backend)
     if distribute.is_chief(strategy):
         return _run(config, RunDir(config.workdir), strategy, callbacks, stopwatch)
     # The other workers of a multiworker run train the same rounds in step with the chief: they
@@ -205,9 +206,11 @@ def train_round(context, r, data, previous, resumed=None):
     if config.eval_every:
         eval_kwargs = dict(validation_data=data.test, validation_freq=config.eval_every)
     with c.stopwatch("fit"), _record_divergence(run_dir, r):
-        history = model.fit(data.train, epochs=config.epochs, initial_epoch=initial_epoch,
-                            verbose=0, callbacks=rewind_point + _fit_callbacks(c, r, flips, prefix),
-                            **eval_kwargs)
+        history = model.fit(
+            feed.stream(data, r, initial_epoch, config.epochs),
+            steps_per_epoch=feed.steps_per_epoch(data, config.batch_size), epochs=config.epochs,
+            initial_epoch=initial_epoch, verbose=0,
+            callbacks=rewind_point + _fit_callbacks(c, r, flips, prefix), **eval_kwargs)
     if rewind_point:
         c.rewind_kernels = rewind_point[0].kernels
     last = {k: v[-1] for k, v in history.history.items()} or resumed["logs"]
@@ -244,8 +247,9 @@ def start_or_resume(context, r, data, previous, resumed):
         logging.info("resuming round %d after epoch %d", r, resumed["epoch"])
         state.restore_state(c.model, c.run_dir.source(c.run_dir.resume_dir(r)))
         go_on = resume.resume_epoch(c.config, c.method, r, resumed)
-        for _ in range(go_on - initial_epoch):
-            iter(data.train)  # each new iterator draws the next epoch's shuffle and augmentation
+        if data.epochs is None:  # draw the shuffles of the epochs done (feed.stream)
+            for _ in range(go_on - initial_epoch):
+                iter(data.train)
         return go_on
     with c.stopwatch("start"), (c.strategy or tf.distribute.get_strategy()).scope():
         start_round(c, r, previous)
