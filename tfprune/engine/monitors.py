@@ -95,6 +95,21 @@ class EpochCheckpoint(Callback):
                      f"{epoch + 1}")
 
 
+class EpochTimer(Callback):
+    """Records the wall time of every epoch, its epoch-end callbacks included when it comes
+    last (for benchmarks)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
 class StepTimer(Callback):
     """Records the wall time of every training step (for benchmarks; adds a sync per step)."""
 

@@ -36,6 +36,6 @@ def current_lr(optimizer):
     inner = inner_optimizer(optimizer)
     schedule = getattr(inner, "_learning_rate", None)
     if isinstance(schedule, keras3.optimizers.schedules.LearningRateSchedule):
-        return float(keras3.ops.convert_to_numpy(
-            schedule(keras3.ops.maximum(inner.iterations - 1, 0))))
+        step = int(keras3.ops.convert_to_numpy(inner.iterations))
+        return float(schedule(max(step - 1, 0)))  # in numpy (see RoundSchedule)
     return float(keras3.ops.convert_to_numpy(optimizer.learning_rate))

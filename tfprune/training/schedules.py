@@ -8,6 +8,8 @@ schedule here returns the fixed fine-tuning rate.
 """
 import math
 
+import numpy as np
+
 import keras as keras3
 import tf_keras
 
@@ -67,7 +69,10 @@ class RoundSchedule(keras3.optimizers.schedules.LearningRateSchedule,
         return self.epochs * self.steps_per_epoch
 
     def __call__(self, step):
-        ops = _Ops(keras3.ops) if isinstance(step, keras3.Variable) else _Ops(tf)
+        if isinstance(step, keras3.Variable):
+            ops = _Ops(keras3.ops)
+        else:  # a number (logs, reports) is computed in numpy: no op dispatched to a backend
+            ops = _Ops(np) if isinstance(step, (int, np.integer)) else _Ops(tf)
         step = ops.cast(step, "float32")
         warmup = float(self.warmup_epochs * self.steps_per_epoch)
         total = float(self.total_steps)
@@ -96,7 +101,9 @@ class _Ops:
     def __init__(self, module):
         self.module = module
         self.where, self.cos = module.where, module.cos
-        self.clip = module.clip if module is keras3.ops else module.clip_by_value
+        self.clip = module.clip_by_value if module is tf else module.clip
 
     def cast(self, x, dtype):
+        if self.module is np:
+            return np.float32(x)
         return self.module.cast(x, dtype)

@@ -42,9 +42,10 @@ def save_state(model, directory, extra=None):
             _checkpoint(model).write(os.path.join(tmp, rundir.TF_CHECKPOINT))
         else:
             variables, paths = _state_variables(model)
-            files.save_arrays(os.path.join(tmp, rundir.STATE_NPZ),
+            files.save_arrays(os.path.join(tmp, rundir.STATE_NPZ),  # each epoch: not deflated
                               {f"{i:06d} {path}": np.asarray(v.numpy())
-                               for i, (v, path) in enumerate(zip(variables, paths))})
+                               for i, (v, path) in enumerate(zip(variables, paths))},
+                              compress=False)
         for name, value in (extra or {}).items():
             if name.endswith(".npz"):
                 files.save_arrays(os.path.join(tmp, name), value)
