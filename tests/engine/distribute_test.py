@@ -1,8 +1,4 @@
 """The distributed path on 2 logical CPU devices, XLA and mixed precision, with masks."""
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -17,34 +13,10 @@ keras = _keras("2")
 from tfprune.core.rundir import RunDir
 from tfprune.engine.config import Config
 
+import replicas
 from compare import ALL_REDUCE, assert_same_run
 from conftest import tiny_config
 from tiny import compiled, data
-
-# Runs one config in a fresh process (logical devices must be set before TF starts) and
-# reports the metrics and whether every replica holds the same kernels and masks.
-WORKER = """
-import json, sys
-import numpy as np
-from tfprune.engine import loop
-from tfprune.masking import masked_model
-from tfprune.engine.config import Config
-from tfprune.engine import build
-captured = {}
-original = build.build_model
-def build_model(*args, **kwargs):
-    captured["model"] = original(*args, **kwargs)
-    return captured["model"]
-build.build_model = build_model
-results = loop.run(Config(**json.loads(sys.argv[1])))
-same = True
-for weight, mask in masked_model.pruning_vars(captured["model"]).values():
-    for variable in (weight, mask):
-        replicas = [v.numpy() for v in getattr(variable, "values", [variable])]
-        same &= all(np.array_equal(replicas[0], r) for r in replicas[1:])
-print("RESULT " + json.dumps({"losses": [m["test_loss"] for m in results], "same": bool(same),
-                              "replicas": len(getattr(weight, "values", [weight]))}))
-"""
 
 
 def settings(workdir, **overrides):
@@ -53,12 +25,7 @@ def settings(workdir, **overrides):
 
 
 def run_in_a_new_process(workdir, **overrides):
-    result = subprocess.run([sys.executable, "-c", WORKER,
-                             json.dumps(settings(workdir, **overrides))],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = [ln for ln in result.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return replicas.run_in_a_new_process(settings(workdir, **overrides))
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +41,7 @@ def imp_runs(tmp_path_factory):
 @pytest.mark.slow
 def test_mirrored_on_two_cpu_devices_matches_one_device(imp_runs):
     root, mirrored = imp_runs
-    assert mirrored["replicas"] == 2 and mirrored["same"]
+    assert mirrored["replicas"] == [2] and mirrored["same"]
     # all-reduced gradients: within the drift of another summation order
     assert_same_run(RunDir(root / "mirrored"), RunDir(root / "single"), ALL_REDUCE)
 

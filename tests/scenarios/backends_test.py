@@ -1,7 +1,8 @@
 """Keras 3 on each backend: --backend picks it before Keras loads (the flag wins over
 KERAS_BACKEND), the run directory records it, a JAX run keeps its masks exact without a new
-trace per round and resumes bit for bit after a kill; a process whose Keras already runs on
-another backend is told so in one line."""
+trace per round, resumes bit for bit after a kill and trains the same run on 2 devices
+(keras.distribution); a process whose Keras already runs on another backend is told so in one
+line."""
 import json
 import os
 import signal
@@ -17,7 +18,8 @@ from tfprune.engine import build, loop
 from tfprune.engine.config import Config
 from tfprune.masking.kerases import keras as _keras
 
-from compare import assert_same_run
+import replicas
+from compare import ALL_REDUCE, assert_same_run
 from conftest import ROOT, launcher_flags, tiny_config
 
 SETTINGS = tiny_config(method="imp", keras="3", rounds=2, epochs=3, warmup_epochs=1,
@@ -53,7 +55,7 @@ def test_a_process_on_another_backend_is_told_in_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_jax_run_is_exact_and_resumes_bit_for_bit_after_a_kill(tmp_path):
+def test_a_jax_run_is_exact_resumes_bit_for_bit_after_a_kill_and_runs_on_two_devices(tmp_path):
     reference = launch(tmp_path / "reference", env={"KERAS_BACKEND": "tensorflow"},
                        args=["--backend=jax"])  # the flag wins over the environment
     assert reference.wait(timeout=300) == 0, reference.stderr.read()[-2000:]
@@ -74,6 +76,15 @@ def test_a_jax_run_is_exact_and_resumes_bit_for_bit_after_a_kill(tmp_path):
     assert_same_run(RunDir(tmp_path / "run"), ref)
     with pytest.raises(ValueError, match="backend: 'jax' -> 'tensorflow'"):
         loop.run(Config(**SETTINGS, backend="tensorflow", workdir=str(tmp_path / "run")))
+    # keras.distribution's DataParallel on 2 CPU devices: the one-device run, within the drift
+    # of another summation order, every replica the same kernels and masks
+    mirrored = replicas.run_in_a_new_process(
+        SETTINGS | dict(backend="jax", strategy="mirrored", cpu_devices=2,
+                        workdir=str(tmp_path / "mirrored")), env={"KERAS_BACKEND": "jax"})
+    assert mirrored["replicas"] == [2] and mirrored["same"]
+    assert_same_run(RunDir(tmp_path / "mirrored"), ref, ALL_REDUCE)
+    assert mirrored["late_devices"].startswith(
+        "--cpu_devices=3: JAX already started with 2 CPU device(s)")
 
 
 
