@@ -249,3 +249,40 @@ def test_a_structured_run_keeps_every_rounds_mask_structured_with_exact_zeros(sp
         assert [round(m["density"], 2) for m in results] == [1.0, 0.8, 0.64]
     else:
         assert results[1]["density"] <= 0.5 and results[2]["density"] < results[1]["density"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flavour", ["2", "3"])
+def test_reinit_trains_each_round_from_new_random_weights_under_its_mask(tmp_path, flavour):
+    starting = []
+
+    class AtStart(cb.Callback):
+        def on_train_begin(self, logs=None):
+            starting.append((masked_model.get_kernels(self.model),
+                             int(np.asarray(self.model.optimizer.iterations.numpy()))))
+
+    config = Config(**tiny_config(method="imp", rounds=2, epochs=2, warmup_epochs=1,
+                                  rewind_epoch=1, reinit=True, keras=flavour,
+                                  workdir=str(tmp_path)))
+    loop.run(config, callbacks=[AtStart()])
+    run = RunDir(tmp_path)
+    rewind = run.rewind_kernels()
+    for r in (1, 2):
+        mask, (kernels, step) = run.mask(r), starting[r]
+        assert mask.is_subset_of(run.mask(r - 1))  # pruned from the trained weights, nested
+        assert mask.density == pytest.approx(0.8 ** r, abs=1e-3)
+        fresh = masked_model.get_kernels(build.fresh_model(config, build.load_data(config, r), r))
+        assert step == 32  # IMP: at the rewind point's step (epoch 1 of 2, 32 steps each)
+        for k, m in mask.items():  # a new draw, masked: neither the rewind point nor round 1's
+            np.testing.assert_array_equal(kernels[k], fresh[k] * m)
+            assert not np.array_equal(kernels[k][m], rewind[k][m])
+        trained = run.kernels(r)
+        assert all(not trained[k][~m].any() for k, m in mask.items())
+    assert not np.array_equal(starting[1][0]["fc1/kernel"][run.mask(2)["fc1/kernel"]],
+                              starting[2][0]["fc1/kernel"][run.mask(2)["fc1/kernel"]])
+
+
+def test_reinit_with_fine_tuning_is_refused_in_one_line():
+    with pytest.raises(ValueError, match="^--reinit trains a round from new random weights, "
+                                         "which --method=ft's small fixed rate cannot"):
+        Config(method="ft", reinit=True)

@@ -30,8 +30,8 @@ def _prune(name, weights, mask, fraction=0.2, seed=0):
 
 def test_registry_names_and_default():
     assert registry.DEFAULT == "global_magnitude" == ALL[0]
-    assert set(ALL) == {"global_magnitude", "layerwise_magnitude", "random_uniform",
-                        "random_global", "random_erk", "random_balanced"}
+    assert set(ALL) == {"global_magnitude", "layerwise_magnitude", "erk_magnitude",
+                        "random_uniform", "random_global", "random_erk", "random_balanced"}
     assert all(callable(registry.get(n)) for n in ALL)
 
 
@@ -59,14 +59,14 @@ def test_two_layers_global_vs_layerwise():
     np.testing.assert_array_equal(lw["b"], w["b"] > 15)
 
 
-@pytest.mark.parametrize("name", ["global_magnitude", "layerwise_magnitude"])
+@pytest.mark.parametrize("name", ["global_magnitude", "layerwise_magnitude", "erk_magnitude"])
 def test_magnitude_uses_absolute_value(name):
     w = {"a": np.array([-10.0, 1.0, -2.0, 3.0, -0.5, 7.0])}
     m = _prune(name, w, Mask.ones_like(w), 0.5)
     np.testing.assert_array_equal(m["a"], [True, False, False, True, False, True])
 
 
-@pytest.mark.parametrize("name", ["global_magnitude", "layerwise_magnitude"])
+@pytest.mark.parametrize("name", ["global_magnitude", "layerwise_magnitude", "erk_magnitude"])
 def test_magnitude_only_survivors_are_candidates(name):
     w = {"a": np.array([0.0, 0.0, 0.0, 0.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0])}
     mask = Mask({"a": w["a"] > 0})
@@ -95,6 +95,42 @@ def test_removal_is_a_stable_sorts_first_survivors_without_sorting():
         expected[alive[np.argsort(scores[alive], kind="stable")[:n]]] = False
         np.testing.assert_array_equal(common.prune_lowest(
             Mask({"w": keep}), ["w"], {"w": scores}, n)["w"], expected)
+
+
+def test_erk_magnitude_keeps_erks_counts_and_each_layers_largest_weights():
+    w, m = _weights(), Mask.ones_like(_weights())
+    for r in range(1, 6):
+        erk = _prune("erk_magnitude", w, m)
+        assert erk.layer_densities() == _prune("random_erk", w, m).layer_densities()
+        for k in w:  # the survivors of each layer are its largest |w| among the last ones
+            kept, gone = np.abs(w[k][erk[k]]), np.abs(w[k][m[k] & ~erk[k]])
+            assert not gone.size or kept.min() >= gone.max()
+        assert erk.num_kept < m.num_kept
+        m = erk
+    assert m.density == pytest.approx(0.8 ** 5, abs=1e-3)
+
+
+@pytest.mark.parametrize("name, budget, expected", [
+    ("global_magnitude", "global", "global_magnitude"),
+    ("global_magnitude", "uniform", "layerwise_magnitude"),
+    ("layerwise_magnitude", "erk", "erk_magnitude"),
+    ("random_erk", "global", "random_global"),
+    ("random_global", "uniform", "random_uniform"),
+    ("random_uniform", "erk", "random_erk"),
+])
+def test_a_budget_picks_its_rules_strategy(name, budget, expected):
+    assert registry.with_budget(name, budget) == expected
+
+
+@pytest.mark.parametrize("name, budget, message", [
+    ("global_magnitude", "erk_density", "^--budget=erk_density is not a budget; valid: global, "
+                                        "uniform, erk$"),
+    ("random_balanced", "erk", "^--budget is for magnitude and random pruning, not "
+                               "--pruning=random_balanced; give --pruning=random_balanced alone$"),
+])
+def test_a_budget_that_means_nothing_is_one_line(name, budget, message):
+    with pytest.raises(ValueError, match=message):
+        registry.with_budget(name, budget)
 
 
 def test_random_uniform_equal_layer_densities():

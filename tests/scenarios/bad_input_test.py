@@ -167,6 +167,14 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
      "MultiWorkerMirroredStrategy (Keras 3.15), and tfprune has no keras.distribution "
      "multiworker launcher for JAX"),
     ("perturb_signs", "new", ["--perturb_signs=1.5"], "error: --perturb_signs must be in [0, 1]"),
+    ("budget", "new", ["--budget=ERK"],
+     "error: --budget=ERK is not a budget; valid: global, uniform, erk"),
+    ("budget + balanced", "new", ["--pruning=random_balanced", "--budget=erk"],
+     "error: --budget is for magnitude and random pruning, not --pruning=random_balanced; give "
+     "--pruning=random_balanced alone"),
+    ("reinit + ft", "new", ["--method=ft", "--reinit"],
+     "error: --reinit trains a round from new random weights, which --method=ft's small fixed "
+     "rate cannot: use --method=imp or lrr"),
     ("checkpoint_every", "new", ["--checkpoint_every=-1"],
      "error: --checkpoint_every must be >= 0"),
     ("cpu_devices", "new", ["--cpu_devices=-1"], "error: --cpu_devices must be >= 0"),

@@ -1,5 +1,6 @@
 """What a run trains: its data per round, and its model, wrapped and compiled at its seeded
 initialization; a user's own model and data registered under the config's names."""
+import dataclasses
 import math
 
 import numpy as np
@@ -61,6 +62,13 @@ def _build_model(config, data, keras):
         if config.backend == "jax":
             keras3_constraints.add_step_masks(model)  # no new trace when a round's masks change
     return model
+
+
+def fresh_model(config, data, r):
+    """--reinit: the run's model newly built and drawn at a seed of round `r`'s own (on the
+    default device: only its values are read)."""
+    seed = int(np.random.default_rng([config.seed, r, 2]).integers(2 ** 31))
+    return build_model(dataclasses.replace(config, seed=seed), data)
 
 
 def _build_metrics(model, data):

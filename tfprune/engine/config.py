@@ -94,6 +94,11 @@ class Config:
                                    topic=PRUNING)
     pruning: str = _field("global_magnitude", "Pruning strategy from the pruning registry.",
                           "tfprune.pruning.registry:names", topic=PRUNING)
+    budget: Optional[str] = _field(None, "How magnitude or random pruning spreads the removed "
+                                   "weights over layers: global (one threshold), uniform (the "
+                                   "same fraction of each layer) or erk (Erdos-Renyi-Kernel "
+                                   "densities); sets --pruning to that rule's strategy, which "
+                                   "config.json records.", topic=PRUNING)
     ignore_layers: tuple = _field((), "Conv/dense layer names never pruned (comma-separated).",
                                   topic=PRUNING)
     structure: str = _field("unstructured", "Which weights are pruned together: unstructured, "
@@ -127,6 +132,10 @@ class Config:
                                        topic=VARIANTS)
     shuffle_magnitudes: bool = _field(False, "With --signs: shuffle the surviving magnitudes "
                                       "within each layer first.", topic=VARIANTS)
+    reinit: bool = _field(False, "Random reinitialization: each pruned round trains its mask "
+                          "from newly drawn weights (the model's initializers, a seed per "
+                          "round); the method still sets the schedule and the mask comes from "
+                          "the previous round's trained weights.", topic=VARIANTS)
     rewind_bn: bool = _field(False, "LRR or FT with BN rewind: pruned rounds reset BatchNorm (gamma, "
                              "beta, running statistics) and optimizer slots to the rewind point.",
                              topic=VARIANTS)
@@ -201,6 +210,9 @@ class Config:
              "--rewind_bn is for lrr and ft (imp rewinds BatchNorm gamma/beta, and keeps "
              "the running statistics as the paper does)"),
             (0 <= self.perturb_signs <= 1, "--perturb_signs must be in [0, 1]"),
+            (not self.reinit or self.method != "ft",
+             "--reinit trains a round from new random weights, which --method=ft's small fixed "
+             "rate cannot: use --method=imp or lrr"),
             (self.cpu_devices >= 0, "--cpu_devices must be >= 0"),
             (not self.jit_compile or self.strategy == "default",
              "--jit_compile works only with --strategy=default: XLA cannot reach tfmot's "
@@ -213,6 +225,10 @@ class Config:
         if self.workdir is None:
             object.__setattr__(self, "workdir", f"runs/{self.method}")
         object.__setattr__(self, "backend", _backend(self.keras, self.backend))
+        if self.budget is not None:  # an alias of a --pruning strategy: recorded as that
+            from tfprune.pruning import registry
+            object.__setattr__(self, "pruning", registry.with_budget(self.pruning, self.budget))
+            object.__setattr__(self, "budget", None)
         if self.keras == "3" and self.strategy == "multiworker":
             raise ValueError("--strategy=multiworker runs with --keras=2 only: Keras 3's trainer "
                              "fails under MultiWorkerMirroredStrategy (Keras 3.15), and "

@@ -252,7 +252,7 @@ def start_or_resume(context, r, data, previous, resumed):
                 iter(data.train)
         return go_on
     with c.stopwatch("start"), (c.strategy or tf.distribute.get_strategy()).scope():
-        start_round(c, r, previous)
+        start_round(c, r, previous, data)
         monitors.save_resume_point(c.model, c.run_dir.resume_dir(r), initial_epoch)
     faults.stage(f"round_started:{os.path.basename(c.run_dir.round_dir(r))}")
     return initial_epoch
@@ -296,10 +296,11 @@ def round_mask(context, r, previous):
                                   context.sources, r, context.channels)
 
 
-def start_round(context, r, previous):
+def start_round(context, r, previous, data):
     """Starts round `r` on the model, its mask set: the dense round restarts the schedule and
     saves the rewind point if it is epoch 0; a pruned round starts as its method says (IMP
-    rewinds, LRR restarts the schedule), then as the experiment says (BatchNorm rewind, signs)."""
+    rewinds, LRR restarts the schedule), then as the experiment says (new random weights,
+    BatchNorm rewind, signs)."""
     c = context
     if r == 0:
         starts.restart_schedule(c.model)
@@ -308,6 +309,9 @@ def start_round(context, r, previous):
         return
     rewind_dir = c.run_dir.source(c.run_dir.rewind_dir)
     c.method.start(c.model, rewind_dir)
+    if c.config.reinit:
+        starts.reinitialize(c.model, build.fresh_model(c.config, data, r))
+        masked_model.apply_masks(c.model)
     experiments.start(c.config, c.model, rewind_dir, r, previous.kernels,
                       c.rewind_point_kernels, c.sources)
 

@@ -126,11 +126,12 @@ def apportion(real: np.ndarray, caps: np.ndarray, total: int) -> np.ndarray:
     return counts
 
 
-def prune_randomly_to_counts(weights, mask, fraction, rng, keep_counts):
-    """Removes random survivors so that each layer keeps `keep_counts(mask, keys, total)`.
+def prune_to_counts(weights, mask, fraction, rng, keep_counts, scores=None):
+    """Removes the lowest-scored survivors (`scores`: {key: array}; random when None) so that
+    each layer keeps `keep_counts(mask, keys, total)`.
 
-    Shared by the random strategies that first decide how many weights each layer
-    keeps (ERK, balanced); `total` is the global number kept after this round.
+    Shared by the strategies that first decide how many weights each layer keeps (ERK,
+    balanced); `total` is the global number kept after this round.
     """
     keys = check_args(weights, mask, fraction, rng)
     total = mask.num_kept - num_to_remove(mask.num_kept, fraction)
@@ -138,4 +139,5 @@ def prune_randomly_to_counts(weights, mask, fraction, rng, keep_counts):
         return mask
     keep = keep_counts(mask, keys, total)
     remove = {k: int(n - c) for k, n, c in zip(keys, kept_counts(mask, keys), keep)}
-    return prune_lowest(mask, keys, random_scores(mask, keys, rng), remove)
+    return prune_lowest(mask, keys, random_scores(mask, keys, rng) if scores is None
+                        else scores, remove)

@@ -41,4 +41,4 @@ def prune(weights: Mapping[str, np.ndarray], mask: Mask, fraction: float,
       >>> [int(v.sum()) for v in m.values()]
       [100, 100]
     """
-    return common.prune_randomly_to_counts(weights, mask, fraction, rng, balanced_keep_counts)
+    return common.prune_to_counts(weights, mask, fraction, rng, balanced_keep_counts)

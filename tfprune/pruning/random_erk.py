@@ -44,4 +44,4 @@ def prune(weights: Mapping[str, np.ndarray], mask: Mask, fraction: float,
       >>> m.layer_densities()
       {'a': 0.5, 'b': 0.25}
     """
-    return common.prune_randomly_to_counts(weights, mask, fraction, rng, erk_keep_counts)
+    return common.prune_to_counts(weights, mask, fraction, rng, erk_keep_counts)

@@ -1,9 +1,12 @@
 """What starts a pruned round, as plain functions on a model: restart the schedule, rewind
-weights or BatchNorm to the rewind point, set signs, and save the rewind point.
+weights or BatchNorm to the rewind point, draw new weights, set signs, and save the rewind
+point.
 
 The engine calls them before `fit`; the callbacks in `callbacks` call them at the start of a
 user's own `fit`.
 """
+import numpy as np
+
 from tfprune.core import rundir, signs
 from tfprune.masking import masked_model, prunable
 from tfprune.training import optimizers
@@ -51,6 +54,25 @@ def rewind_batch_norm(model, directory):
     rewound = {id(v) for v in bn_variables(model)}
     keep = [v for v in model.variables if id(v) not in rewound]
     restore_state(model, directory, keep=keep + [model.optimizer.iterations])
+
+
+def reinitialize(model, fresh):
+    """--reinit: `model`'s trainable weights and BatchNorm running statistics take the values
+    of `fresh` (a newly built model of the same architecture, drawn at another seed); the
+    optimizer's slots are zeroed and its step, where the method put the schedule, is kept.
+    The masks are not touched: apply them after."""
+    pairs = (list(zip(model.trainable_weights, fresh.trainable_weights))
+             + list(zip(bn_statistics(model), bn_statistics(fresh))))
+    if (len(model.trainable_weights) != len(fresh.trainable_weights)
+            or any(tuple(v.shape) != tuple(f.shape) for v, f in pairs)):
+        raise ValueError(f"--reinit: a new {model.name!r} does not have the model's weights "
+                         "(a model function that builds another architecture each call?)")
+    for variable, new in pairs:
+        variable.assign(np.asarray(new.numpy()))
+    iterations = model.optimizer.iterations
+    step = np.asarray(iterations.numpy())
+    optimizers.reset_optimizer(model.optimizer)
+    iterations.assign(step)
 
 
 def set_signs(model, signs_of, shuffle_rng=None):
