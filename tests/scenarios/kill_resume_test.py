@@ -47,25 +47,30 @@ def assert_same_result(run_dir, reference):
         assert curve(run_dir.root, tag) == curve(reference.root, tag), tag
 
 
-@pytest.mark.parametrize("stage, every, saved", [  # saved: (round, epoch) of the resume state
+# One run killed at each stage in turn, every launch resuming what the last left: (stage, the
+# launch's --checkpoint_every, the (round, epoch) of the resume state it leaves). Then one
+# resume to the end.
+STAGES = [
     ("epoch_checkpoint:round_00:2", 1, (0, 2)),  # mid dense round, after the rewind point
-    ("epoch_checkpoint:round_01:2", 1, (1, 2)),  # mid pruned round (IMP resumes at epoch 1 + 1)
-    ("epoch_checkpoint:round_02:3", 1, (2, 3)),  # after the last epoch, before the round's files
+    ("saved_mask:round_00", 2, (0, 2)),          # epoch 3 was not saved: it is trained again
+    ("saved_metrics:round_00", 1, (0, 3)),       # between rounds, before the epochs' cleanup
+    ("saved_mask:round_01", 0, (1, 1)),          # no epoch checkpoints: from the round's start
+    ("epoch_checkpoint:round_01:2", 1, (1, 2)),  # mid pruned round (IMP resumes at 1 + 1)
     ("saved_mask:round_01", 1, (1, 3)),          # half of a round's files written
     ("saved_checkpoint:round_01", 1, (1, 3)),    # all but metrics.json
-    ("saved_metrics:round_00", 1, (0, 3)),       # between rounds, before the epochs' cleanup
-    ("saved_mask:round_00", 2, (0, 2)),          # epoch 3 was not saved: it is trained again
-    ("saved_mask:round_01", 0, (1, 1)),          # no epoch checkpoints: from the round's start
     ("round_started:round_02", 1, (2, 1)),       # right after the round's start was saved
-])
-def test_killed_at_a_named_stage_resumes_to_the_uninterrupted_result(stage, every, saved,
-                                                                     reference, tmp_path):
+    ("epoch_checkpoint:round_02:3", 1, (2, 3)),  # after the last epoch, before its files
+]
+
+
+def test_killed_at_every_named_stage_in_turn_resumes_to_the_uninterrupted_result(reference,
+                                                                                 tmp_path):
     workdir = tmp_path / "run"
-    killed = launch(workdir, {"TFPRUNE_KILL_AT": stage}, [f"--checkpoint_every={every}"])
-    assert killed.wait(timeout=300) == -signal.SIGKILL, killed.stderr.read()[-2000:]
-    r, epoch = saved
-    assert (RunDir(workdir).progress(r) or {}).get("epoch") == epoch
-    loop.run(Config(**SETTINGS, workdir=str(workdir), checkpoint_every=every))
+    for stage, every, (r, epoch) in STAGES:
+        killed = launch(workdir, {"TFPRUNE_KILL_AT": stage}, [f"--checkpoint_every={every}"])
+        assert killed.wait(timeout=300) == -signal.SIGKILL, (stage, killed.stderr.read()[-2000:])
+        assert (RunDir(workdir).progress(r) or {}).get("epoch") == epoch, stage
+    loop.run(Config(**SETTINGS, workdir=str(workdir)))
     assert_same_result(RunDir(workdir), reference)
 
 
