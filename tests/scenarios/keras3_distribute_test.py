@@ -44,3 +44,6 @@ def test_multiworker_and_torch_mirrored_are_refused_in_one_line(backend):
     with pytest.raises(ValueError, match="^--strategy=mirrored runs on --backend=tensorflow "
                                          "or jax, not torch$"):
         Config(keras="3", backend="torch", strategy="mirrored")
+    with pytest.raises(ValueError, match="^--cpu_devices runs on --backend=tensorflow or jax, "
+                                         "not torch$"):
+        Config(keras="3", backend="torch", cpu_devices=2)

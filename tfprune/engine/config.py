@@ -233,8 +233,9 @@ class Config:
             raise ValueError("--strategy=multiworker runs with --keras=2 only: Keras 3's trainer "
                              "fails under MultiWorkerMirroredStrategy (Keras 3.15), and "
                              "tfprune has no keras.distribution multiworker launcher for JAX")
-        if self.strategy == "mirrored" and self.backend == "torch":
-            raise ValueError("--strategy=mirrored runs on --backend=tensorflow or jax, not torch")
+        if self.backend == "torch" and (self.strategy == "mirrored" or self.cpu_devices):
+            flag = "strategy=mirrored" if self.strategy == "mirrored" else "cpu_devices"
+            raise ValueError(f"--{flag} runs on --backend=tensorflow or jax, not torch")
         object.__setattr__(self, "ignore_layers", tuple(self.ignore_layers))
         try:
             drops = tuple(int(e) for e in self.lr_drop_epochs)

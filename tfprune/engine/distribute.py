@@ -58,7 +58,7 @@ def make_strategy(name, cpu_devices=0, backend="tensorflow"):
     if name not in STRATEGIES:
         raise ValueError(f"unknown strategy {name!r}; valid: {', '.join(STRATEGIES)}")
     if backend != "tensorflow":
-        if cpu_devices:
+        if cpu_devices:  # PyTorch takes none (Config refuses it)
             split_jax_cpu(cpu_devices)
         return DataParallel() if name == "mirrored" else NoStrategy()
     if cpu_devices:
