@@ -8,6 +8,7 @@ import pytest
 
 from tfprune.core.rundir import RunDir
 from tfprune.engine import grouping
+from tfprune.engine.config import Config
 from tfprune.grid import sweep
 from tfprune.report import figures
 
@@ -103,3 +104,15 @@ def test_the_sweep_launcher_refuses_bad_input(tmp_path):
 def test_bad_variants_are_one_line_errors(grid, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         sweep.run(BASE, grid, [0], [], str(tmp_path))
+
+
+def test_every_named_variant_is_a_valid_config():
+    for name, variants in sweep.NAMED.items():
+        for variant, overrides in variants.items():
+            values = {k: "runs/source" if str(v).startswith("@") else v
+                      for k, v in overrides.items()}
+            config = Config(**values)
+            assert config.method == overrides["method"], (name, variant)
+    budgets = {v: Config(**o).pruning for v, o in sweep.NAMED["budget"].items()}
+    assert budgets["lrr_erk"] == "erk_magnitude" and budgets["imp_uniform"] == (
+        "layerwise_magnitude") and budgets["lrr_global"] == "global_magnitude"

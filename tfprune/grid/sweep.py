@@ -70,6 +70,13 @@ def _per_structure(variants):
 
 # The paper's question under structure: LRR vs IMP and the mask transfers, per structure.
 NAMED["structure"] = _per_structure(NAMED["masks"])
+# Beyond the paper: how magnitude pruning spreads its budget over layers, and whether a
+# method's mask alone carries its result (open_lth's random reinitialization).
+NAMED["budget"] = {f"{m}_{b}": {"method": m, "budget": b} for m, b in itertools.product(
+    ("lrr", "imp"), ("global", "uniform", "erk"))}
+NAMED["reinit"] = {"lrr": {"method": "lrr"}, "imp": {"method": "imp"},
+                   "lrr_reinit": {"method": "lrr", "reinit": True},
+                   "imp_reinit": {"method": "imp", "reinit": True}}
 AGGREGATED = ("density", "test_accuracy", "test_loss", "sign_flips_vs_rewind",
               "sign_flips_vs_prev_round")
 
