@@ -61,3 +61,18 @@ def test_keras3_on_tensorflow_trains_on_exactly_the_streams_batches(data):
     model(np.zeros((1, 40, 1), np.float32))
     model.fit(feed.stream(data, 0, 0, 3), steps_per_epoch=8, epochs=3, verbose=0)
     np.testing.assert_array_equal(np.concatenate(seen), xs(data.epochs(0, 3))[:, 0, 0])
+
+
+
+def test_a_resume_draws_the_shuffles_of_the_epochs_done_only_without_data_epochs():
+    def fresh():
+        return registry.get("mnist1d", batch_size=BATCH, seed=0)
+
+    unbroken = fresh()
+    iter(unbroken.train), iter(unbroken.train)  # epochs 0 and 1, done before a kill
+    resumed = dataclasses.replace(fresh(), epochs=None)
+    feed.skip(resumed, 2)
+    np.testing.assert_array_equal(xs(resumed.train), xs(unbroken.train))
+    with_epochs = fresh()
+    feed.skip(with_epochs, 2)  # Data.epochs: nothing drawn, the stream starts where asked
+    np.testing.assert_array_equal(xs(with_epochs.train), xs(fresh().train))

@@ -1,12 +1,11 @@
 """What a run trains: its data per round, and its model, wrapped and compiled at its seeded
 initialization; a user's own model and data registered under the config's names."""
 import dataclasses
-import math
 
 import numpy as np
 
 from tfprune.datasets import registry as datasets
-from tfprune.engine import distribute
+from tfprune.engine import distribute, feed
 from tfprune.engine.config import Config
 from tfprune.masking import kerases, masked_model
 from tfprune.masking.kerases import tf
@@ -48,7 +47,7 @@ def _build_model(config, data, keras):
             "linear", dtype="float32", name="logits_float32")(model.outputs[0]), name=model.name)
     model = masked_model.wrap(model, ignore=config.ignore_layers)
     schedule = schedules.RoundSchedule(
-        config.lr, steps_per_epoch=math.ceil(data.train_size / config.batch_size),
+        config.lr, steps_per_epoch=feed.steps_per_epoch(data, config.batch_size),
         epochs=config.epochs, warmup_epochs=config.warmup_epochs, kind=config.schedule,
         finetune_lr=config.finetune_lr,
         drops=[e / config.epochs for e in config.lr_drop_epochs] or schedules.PAPER_DROPS)

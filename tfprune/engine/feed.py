@@ -23,6 +23,15 @@ def steps_per_epoch(data, batch_size):
     return known if known > 0 else math.ceil(data.train_size / batch_size)
 
 
+def skip(data, epochs):
+    """A round resumed after `epochs` of its epochs goes on where an unbroken one would be:
+    for data without `epochs`, each epoch done draws its shuffle of `Data.train` (one new
+    iterator each); `Data.epochs` needs nothing (`stream` starts at the epoch)."""
+    if data.epochs is None:
+        for _ in range(epochs):
+            iter(data.train)
+
+
 def stream(data, r, first, epochs):
     """The batches of round `r`'s epochs first..epochs-1, one after another, for one `fit`
     with `steps_per_epoch`; its length is unknown to Keras, so Keras makes no spare

@@ -247,9 +247,7 @@ def start_or_resume(context, r, data, previous, resumed):
         logging.info("resuming round %d after epoch %d", r, resumed["epoch"])
         state.restore_state(c.model, c.run_dir.source(c.run_dir.resume_dir(r)))
         go_on = resume.resume_epoch(c.config, c.method, r, resumed)
-        if data.epochs is None:  # draw the shuffles of the epochs done (feed.stream)
-            for _ in range(go_on - initial_epoch):
-                iter(data.train)
+        feed.skip(data, go_on - initial_epoch)
         return go_on
     with c.stopwatch("start"), (c.strategy or tf.distribute.get_strategy()).scope():
         start_round(c, r, previous, data)
