@@ -10,12 +10,17 @@ from tiny import compiled, data, values
 
 
 def test_the_registry_and_its_rules():
-    assert methods.names() == ["ft", "imp", "lrr"]
+    assert methods.names() == ["ft", "gmp", "imp", "lrr", "rigl", "set"]
     assert methods.get("imp").initial_epoch(3) == 3 and methods.get("lrr").initial_epoch(3) == 0
-    with pytest.raises(ValueError, match="unknown method 'x'; valid: ft, imp, lrr"):
+    assert [m for m in methods.names() if methods.get(m).one_run] == ["gmp", "rigl", "set"]
+    with pytest.raises(ValueError, match="unknown method 'x'; valid: ft, gmp, imp, lrr, rigl"):
         methods.get("x")
     with pytest.raises(ValueError, match="weights='rewind' goes with lr_start='rewind'"):
         methods.Method("bad", weights="rewind", lr_start="restart")
+    with pytest.raises(ValueError, match="a one-run method goes on training"):
+        methods.Method("bad", weights="trained", lr_start="restart", updates="set")
+    with pytest.raises(ValueError, match="updates must be one of"):
+        methods.Method("bad", weights="trained", lr_start="continue", updates="x")
 
 
 @pytest.mark.slow

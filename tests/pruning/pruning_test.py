@@ -31,7 +31,8 @@ def _prune(name, weights, mask, fraction=0.2, seed=0):
 def test_registry_names_and_default():
     assert registry.DEFAULT == "global_magnitude" == ALL[0]
     assert set(ALL) == {"global_magnitude", "layerwise_magnitude", "erk_magnitude",
-                        "random_uniform", "random_global", "random_erk", "random_balanced"}
+                        "random_uniform", "random_global", "random_erk", "random_balanced",
+                        "snip", "synflow"}
     assert all(callable(registry.get(n)) for n in ALL)
 
 

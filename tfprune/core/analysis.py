@@ -108,6 +108,11 @@ def distances(before, after, mask=None):
 def round_analysis(kernels, mask, rewind_kernels, previous=None):
     """Sign flips, weight distances and mask changes of a round, as flat metrics.
 
+    Sign flips count the weights that have a sign at both ends: kept by `mask` and non-zero
+    at the rewind point (against it), kept by both masks (against the previous round). Masks
+    that only shrink make these the kept weights; a mask that moves connections (SET, RigL)
+    adds weights grown from zero, which have no earlier sign.
+
     Args:
         kernels, mask: the round's trained kernels and its mask.
         rewind_kernels: the kernels of the rewind point.
@@ -117,14 +122,17 @@ def round_analysis(kernels, mask, rewind_kernels, previous=None):
         {name: global value} plus {"layer_" + name: {layer: value}} for each analysis.
     """
     distance = distances(rewind_kernels, kernels, mask)
+    at_rewind = {k: np.asarray(mask[k], bool) & (np.asarray(rewind_kernels[k]) != 0)
+                 for k in rewind_kernels}
     results = {
-        "sign_flips_vs_rewind": sign_flips(rewind_kernels, kernels, mask),
+        "sign_flips_vs_rewind": sign_flips(rewind_kernels, kernels, at_rewind),
         "distance_from_rewind": distance["l2"],
         "cosine_to_rewind": distance["cosine"],
     }
     if previous is not None:
         previous_kernels, previous_mask = previous
-        results["sign_flips_vs_prev_round"] = sign_flips(previous_kernels, kernels, mask)
+        both = {k: np.asarray(mask[k], bool) & np.asarray(previous_mask[k], bool) for k in mask}
+        results["sign_flips_vs_prev_round"] = sign_flips(previous_kernels, kernels, both)
         results["mask_overlap_prev_round"] = mask_overlap(previous_mask, mask)
         results["mask_hamming_prev_round"] = mask_hamming(previous_mask, mask)
     flat = {}

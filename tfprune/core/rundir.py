@@ -13,6 +13,7 @@
     <workdir>/round_XX/diverged.json the round stopped on a NaN/Inf loss or weights
     <workdir>/config_changes.json    settings changed to retrain a diverged round, and from when
     <workdir>/results.csv            one row per completed round
+    <workdir>/saliency.npz           --pruning=snip: the rewind point's SNIP scores
 
 A state folder holds a model's whole training state: `ckpt.*` (a tf.train.Checkpoint,
 tf_keras) or `state.npz` (every model and optimizer variable in order, Keras 3).
@@ -43,6 +44,7 @@ PROGRESS_JSON = "progress.json"  # {"epoch", "logs", "sign_flips_per_epoch"} of 
 DIVERGED_JSON = "diverged.json"
 TF_CHECKPOINT = "ckpt"  # a state folder's tf.train.Checkpoint prefix (tf_keras)
 STATE_NPZ = "state.npz"  # a state folder's variables (Keras 3)
+SALIENCY_NPZ = "saliency.npz"
 RESULT_COLUMNS = ("round", "density", "test_accuracy", "test_loss", "train_loss", "seconds")
 
 
@@ -86,6 +88,10 @@ class RunDir:
     @property
     def rewind_dir(self):
         return os.path.join(self.root, REWIND)
+
+    @property
+    def saliency_path(self):
+        return os.path.join(self.root, SALIENCY_NPZ)
 
     def round_dir(self, r):
         return os.path.join(self.root, ROUND.format(r))

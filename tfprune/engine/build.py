@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 
 from tfprune.datasets import registry as datasets
-from tfprune.engine import distribute, feed
+from tfprune.engine import distribute, feed, methods, one_run
 from tfprune.engine.config import Config
 from tfprune.masking import kerases, masked_model
 from tfprune.masking.kerases import tf
@@ -48,7 +48,8 @@ def _build_model(config, data, keras):
     model = masked_model.wrap(model, ignore=config.ignore_layers)
     schedule = schedules.RoundSchedule(
         config.lr, steps_per_epoch=feed.steps_per_epoch(data, config.batch_size),
-        epochs=config.epochs, warmup_epochs=config.warmup_epochs, kind=config.schedule,
+        epochs=one_run.schedule_epochs(config, methods.get(config.method)),
+        warmup_epochs=config.warmup_epochs, kind=config.schedule,
         finetune_lr=config.finetune_lr,
         drops=[e / config.epochs for e in config.lr_drop_epochs] or schedules.PAPER_DROPS)
     optimizer = keras.optimizers.SGD(schedule, momentum=config.momentum,

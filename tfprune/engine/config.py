@@ -50,7 +50,10 @@ class Config:
 
     method: str = _field("lrr", "How a pruned round restarts: lrr (keep trained weights, replay "
                          "the LR schedule), imp (rewind weights to the rewind point), ft "
-                         "(keep weights, fixed small LR).", "tfprune.engine.methods:names",
+                         "(keep weights, fixed small LR); or one training run whose mask "
+                         "changes as it trains, measured where LRR's rounds end: gmp (gradual "
+                         "magnitude pruning), set or rigl (dynamic sparse training at "
+                         "--final_density).", "tfprune.engine.methods:names",
                          topic=METHOD)
     model: str = _field("convnet", "Model architecture from the model registry.",
                         "tfprune.models.registry:names", topic=MODEL)
@@ -99,6 +102,25 @@ class Config:
                                    "same fraction of each layer) or erk (Erdos-Renyi-Kernel "
                                    "densities); sets --pruning to that rule's strategy, which "
                                    "config.json records.", topic=PRUNING)
+    final_density: Optional[float] = _field(None, "gmp, set, rigl: the density the run ends at "
+                                            "(default: (1 - --prune_fraction)^--rounds, LRR's "
+                                            "last round).", topic=PRUNING)
+    initial_density: float = _field(1.0, "gmp: the density its first update prunes to (tfmot's "
+                                    "1 - initial_sparsity).", topic=PRUNING)
+    update_every: int = _field(100, "gmp, set, rigl: optimizer steps between mask updates "
+                               "(tfmot's frequency; RigL's delta T).", topic=PRUNING)
+    update_start_epoch: Optional[int] = _field(None, "gmp, set, rigl: the epoch of the whole run "
+                                               "(counted over its rounds from 0) at which mask "
+                                               "updates begin (default: gmp --epochs, after "
+                                               "the dense round; set, rigl 0).", topic=PRUNING)
+    update_end_epoch: Optional[int] = _field(None, "gmp, set, rigl: the epoch of the whole run "
+                                             "at which mask updates end (gmp reaches "
+                                             "--final_density there; default: gmp --rounds x "
+                                             "--epochs, so the last round trains at it; set, "
+                                             "rigl 3/4 of the run, as RigL).", topic=PRUNING)
+    drop_fraction: float = _field(0.3, "set, rigl: the fraction of each layer's connections "
+                                  "moved at the first update, decaying to 0 by a cosine.",
+                                  topic=PRUNING)
     ignore_layers: tuple = _field((), "Conv/dense layer names never pruned (comma-separated).",
                                   topic=PRUNING)
     structure: str = _field("unstructured", "Which weights are pruned together: unstructured, "
@@ -225,6 +247,7 @@ class Config:
         if self.workdir is None:
             object.__setattr__(self, "workdir", f"runs/{self.method}")
         object.__setattr__(self, "backend", _backend(self.keras, self.backend))
+        self._check_methods()
         if self.budget is not None:  # an alias of a --pruning strategy: recorded as that
             from tfprune.pruning import registry
             object.__setattr__(self, "pruning", registry.with_budget(self.pruning, self.budget))
@@ -245,6 +268,76 @@ class Config:
             raise ValueError(f"--lr_drop_epochs must increase within (0, --epochs), got {drops}")
         object.__setattr__(self, "lr_drop_epochs", drops)
 
+    def _check_methods(self):
+        """The one-run methods' settings resolved and checked, and what needs gradients."""
+        from tfprune.engine import methods
+        from tfprune.pruning import dynamic, registry, saliency
+        method = methods.get(self.method)
+        needs_gradients = self.method == "rigl" or self.pruning in saliency.NAMES
+        if needs_gradients and self.backend == "torch":
+            raise ValueError(f"--method={self.method} --pruning={self.pruning} needs gradients, "
+                             "computed on --backend=tensorflow or jax, not torch")
+        if self.pruning in saliency.NAMES and self.structure != "unstructured":
+            raise ValueError(f"--pruning={self.pruning} prunes weight by weight: it takes "
+                             "--structure=unstructured only")
+        values, defaults = self.to_dict(), {f.name: f.default for f in dataclasses.fields(self)}
+        owners = {"final_density": ("gmp", "set", "rigl"), "update_every": ("gmp", "set", "rigl"),
+                  "update_start_epoch": ("gmp", "set", "rigl"),
+                  "update_end_epoch": ("gmp", "set", "rigl"), "initial_density": ("gmp",),
+                  "drop_fraction": ("set", "rigl")}
+        for key, owner in owners.items():
+            if values[key] != defaults[key] and self.method not in owner:
+                raise ValueError(f"--{key} is for --method={_either(owner)}, not "
+                                 f"--method={self.method}")
+        if not method.one_run:
+            return
+        fixed = [f"--{k}" for k, v in (("mask_from", None), ("signs", "keep"), ("reinit", False),
+                                        ("rewind_bn", False), ("fixed_signs", False),
+                                        ("structure", "unstructured")) if values[k] != v]
+        if fixed or self.pruning in saliency.NAMES:
+            raise ValueError(f"--method={self.method} changes its mask as it trains: it takes no "
+                             f"{', '.join(fixed) or '--pruning=' + self.pruning} (round "
+                             "restarts, transferred masks and structures are for lrr, imp, ft)")
+        if self.method == "rigl" and self.strategy != "default":
+            raise ValueError("--method=rigl takes its gradients on one device: use "
+                             "--strategy=default")
+        if method.updates in dynamic.GROWTH:  # a random initial mask, ERK unless told
+            if self.pruning == registry.DEFAULT:
+                object.__setattr__(self, "pruning", "random_erk")
+            if not self.pruning.startswith("random_"):
+                raise ValueError(f"--method={self.method} starts from a random mask: --pruning "
+                                 "must be random_erk (default), random_uniform, random_global "
+                                 f"or random_balanced, got {self.pruning}")
+        run = (self.rounds + 1) * self.epochs
+        final = (1 - self.prune_fraction) ** self.rounds if self.final_density is None \
+            else self.final_density
+        gradual = method.updates == "gradual"
+        start = self.update_start_epoch
+        if start is None:
+            start = min(self.epochs, run - 1) if gradual else 0
+        end = self.update_end_epoch
+        if end is None:
+            end = max(start, self.rounds * self.epochs) if gradual else max(start, run * 3 // 4)
+        checks = [
+            (0 < final <= 1, f"--final_density must be in (0, 1], got {final}"),
+            (0 < self.initial_density <= 1 and final <= self.initial_density,
+             f"--initial_density must be in [--final_density, 1], got {self.initial_density}"),
+            (self.update_every >= 1, "--update_every must be >= 1"),
+            (0 < self.drop_fraction < 1,
+             f"--drop_fraction must be in (0, 1), got {self.drop_fraction}"),
+            (0 <= start, f"--update_start_epoch must be >= 0, got {start}"),
+            (start <= end, f"--update_end_epoch={end} comes before --update_start_epoch={start}"),
+            (end < run if gradual else end <= run,
+             f"--update_end_epoch={end} is beyond the run's {run} epochs ((--rounds + 1) x "
+             f"--epochs){'; gmp prunes before a step, so it must end before the last epoch' if gradual else ''}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        object.__setattr__(self, "final_density", float(final))
+        object.__setattr__(self, "update_start_epoch", int(start))
+        object.__setattr__(self, "update_end_epoch", int(end))
+
     def to_dict(self):
         return dataclasses.asdict(self)
 
@@ -258,6 +351,11 @@ class Config:
         if unknown:
             raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(known)}")
         return cls(**values)
+
+
+def _either(names):
+    """ "a, b or c" """
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 def _backend(keras, backend):

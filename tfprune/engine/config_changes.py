@@ -12,6 +12,7 @@ import os
 
 from tfprune.core import faults, files
 from tfprune.engine import config as config_lib
+from tfprune.engine import methods
 
 # Keys that may differ between two configurations of one run (the roles in config.py).
 FREE_KEYS = config_lib.keys(config_lib.FREE)
@@ -57,10 +58,14 @@ def check(run_dir, config, defaults=None):
 
 def differences(old, new, defaults=None):
     """{key: (old value, new value)} of the keys outside `FREE_KEYS` in which two
-    configurations (dicts) differ; `defaults` fill keys that an older `old` lacks."""
+    configurations (dicts) differ; `defaults` fill keys that an older `old` lacks. A one-run
+    method (GMP, SET, RigL) spreads one schedule over its rounds: its --rounds is not free."""
     old, new = _stored(defaults or {}) | _stored(old), _stored(new)
+    free = set(FREE_KEYS)
+    if new.get("method") in methods.names() and methods.get(new["method"]).one_run:
+        free.discard("rounds")
     return {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new))
-            if k not in FREE_KEYS and old.get(k) != new.get(k)}
+            if k not in free and old.get(k) != new.get(k)}
 
 
 def describe(differing):

@@ -5,8 +5,10 @@ import numpy as np
 from absl import logging
 
 from tfprune.core.rundir import RunDir
+from tfprune.engine import scoring
 from tfprune.masking import channel_graph, masked_model
 from tfprune.pruning import registry as pruning
+from tfprune.pruning import saliency
 from tfprune.pruning import structures
 from tfprune.training import callbacks as cb
 from tfprune.training import starts
@@ -70,12 +72,15 @@ def channel_map(config, model):
     return channels
 
 
-def round_mask(config, kernels, previous, sources, r, channels=None):
+def round_mask(config, kernels, previous, sources, r, channels=None, scorer=None):
     """The mask of pruned round `r`: transferred from --mask_from, or pruned from the previous
-    round's trained `kernels` and its mask `previous` (nothing is assigned to a model);
-    `channels`: the model's channel map for --structure=channel."""
+    round's trained `kernels` and its mask `previous` (nothing is assigned to a model), or by
+    the rewind point's scores (`scorer`, --pruning=snip or synflow); `channels`: the model's
+    channel map for --structure=channel."""
     if sources["mask"]:
         return sources["mask"].mask(r)
+    if config.pruning in saliency.NAMES:
+        return scoring.round_mask(config, scorer, kernels, previous, r)
     structure = structures.parse(config.structure)
     if r == 1:
         for key, why in structures.unfit(structure, {k: v.shape for k, v in kernels.items()},

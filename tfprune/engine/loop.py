@@ -29,13 +29,16 @@ from tfprune.engine import (
     feed,
     methods,
     monitors,
+    one_run,
     resume,
+    scoring,
     tensorboard,
 )
 from tfprune.engine.config import Config
 from tfprune.masking import masked_model
 from tfprune.masking.kerases import tf
 from tfprune.models import registry as models
+from tfprune.pruning import saliency
 from tfprune.training import callbacks as cb
 from tfprune.training import starts, state
 
@@ -116,6 +119,7 @@ class RoundContext:
     strategy: object = None  # the tf.distribute strategy (None: the default one)
     rewind_kernels: dict = None  # the rewind point's kernels, once saved or read
     channels: object = None  # the model's ChannelMap under --structure=channel
+    scorer: object = None  # the rewind point's scores under --pruning=snip or synflow
     results: list = dataclasses.field(default_factory=list)  # metrics of the rounds done
 
     def rewind_point_kernels(self):
@@ -164,8 +168,10 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         go_on = resume.resume_epoch(config, method, len(done), resumed)
         writer = tensorboard.open_writer(run_dir, done, len(done) * config.epochs + go_on)
     run_clock = clock.RunClock(resume.epochs_to_train(config, method, len(done), resumed))
+    scorer = (scoring.RewindScorer(config, run_dir) if config.pruning in saliency.NAMES
+              else None)
     context = RoundContext(config, method, run_dir, model, sources, writer, callbacks, stopwatch,
-                           run_clock, strategy, rewind_kernels, channels, results)
+                           run_clock, strategy, rewind_kernels, channels, scorer, results)
     try:
         for r in range(len(done), config.rounds + 1):
             if r > len(done):
@@ -210,13 +216,14 @@ def train_round(context, r, data, previous, resumed=None):
             feed.stream(data, r, initial_epoch, config.epochs),
             steps_per_epoch=feed.steps_per_epoch(data, config.batch_size), epochs=config.epochs,
             initial_epoch=initial_epoch, verbose=0,
-            callbacks=rewind_point + _fit_callbacks(c, r, flips, prefix), **eval_kwargs)
+            callbacks=rewind_point + _fit_callbacks(c, r, data, flips, prefix), **eval_kwargs)
     if rewind_point:
         c.rewind_kernels = rewind_point[0].kernels
     last = {k: v[-1] for k, v in history.history.items()} or resumed["logs"]
     with c.stopwatch("evaluate"):
         test = model.evaluate(data.test, verbose=0, return_dict=True)
     kernels = masked_model.get_kernels(model)
+    mask = masked_model.get_masks(model)  # a one-run method's mask moved as it trained
     with c.stopwatch("analysis"):
         metrics = _round_metrics(c, r, mask, test, last, flips.per_epoch) | analysis.round_analysis(
             kernels, mask, c.rewind_point_kernels(),
@@ -246,6 +253,7 @@ def start_or_resume(context, r, data, previous, resumed):
     if resumed:  # killed mid-round: go on from its resume folder, as if never stopped
         logging.info("resuming round %d after epoch %d", r, resumed["epoch"])
         state.restore_state(c.model, c.run_dir.source(c.run_dir.resume_dir(r)))
+        masked_model.set_masks(c.model, masked_model.get_masks(c.model))  # JAX: the step's too
         go_on = resume.resume_epoch(c.config, c.method, r, resumed)
         feed.skip(data, go_on - initial_epoch)
         return go_on
@@ -256,11 +264,14 @@ def start_or_resume(context, r, data, previous, resumed):
     return initial_epoch
 
 
-def _fit_callbacks(context, r, flips, prefix):
-    """The callbacks of round `r`'s fit: the experiment's, then the engine's, then the caller's."""
+def _fit_callbacks(context, r, data, flips, prefix):
+    """The callbacks of round `r`'s fit: the one-run method's mask updates, the experiment's,
+    then the engine's, then the caller's."""
     c = context
-    lr_flag = "--finetune_lr" if r and c.method.lr_start == "continue" else "--lr"
-    return experiments.training_callbacks(c.config, r) + [
+    lr_flag = ("--finetune_lr" if r and c.method.lr_start == "continue"
+               and not c.method.one_run else "--lr")
+    return one_run.callbacks(c.config, c.method, r, data) + experiments.training_callbacks(
+        c.config, r) + [
         monitors.StopIfDiverged(f"round {r} of {c.run_dir.root} (earlier rounds are intact): ",
                                 lr_flag),
         cb.KeepMasks(), flips, console.Progress(prefix, c.clock),
@@ -270,7 +281,12 @@ def _fit_callbacks(context, r, flips, prefix):
 
 
 def _round_metrics(context, r, mask, test, last, sign_flips_per_epoch):
-    """metrics.json of round `r` before its analyses: mask, test and last epoch's numbers."""
+    """metrics.json of round `r` before its analyses: mask, test and last epoch's numbers.
+    `epochs_total`: the training epochs behind the round's network, its own and every earlier
+    round's (saliency masks need no training: a SNIP or SynFlow round counts its own)."""
+    epochs = context.config.epochs - resume.first_epoch(context.config, context.method, r)
+    earlier = 0 if context.config.pruning in saliency.NAMES else sum(
+        m["epochs"] for m in context.results[:r])
     return {
         "round": r,
         "method": context.config.method,
@@ -280,18 +296,23 @@ def _round_metrics(context, r, mask, test, last, sign_flips_per_epoch):
         "test_loss": float(test["loss"]),
         "train_loss": float(last["loss"]),
         "train_accuracy": float(last["accuracy"]),
-        "epochs": context.config.epochs - resume.first_epoch(context.config, context.method, r),
+        "epochs": epochs,
+        "epochs_total": epochs + earlier,
         "sign_flips_per_epoch": sign_flips_per_epoch,
     }
 
 
 def round_mask(context, r, previous):
     """Round `r`'s mask: all ones for the dense round; else pruned from the previous round's
-    trained kernels and mask, or transferred from --mask_from."""
+    trained kernels and mask, or transferred from --mask_from. A one-run method starts at its
+    first mask and goes on with the mask its previous segment ended with."""
+    if context.method.one_run:
+        return previous.mask if r else one_run.first_mask(
+            context.config, context.method, masked_model.get_kernels(context.model))
     if r == 0:
         return Mask.ones_like(masked_model.get_kernels(context.model))
     return experiments.round_mask(context.config, previous.kernels, previous.mask,
-                                  context.sources, r, context.channels)
+                                  context.sources, r, context.channels, context.scorer)
 
 
 def start_round(context, r, previous, data):

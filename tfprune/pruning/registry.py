@@ -14,6 +14,7 @@ from tfprune.pruning import (
     random_erk,
     random_global,
     random_uniform,
+    saliency,
 )
 
 Strategy = Callable[[Mapping[str, np.ndarray], Mask, float, np.random.Generator], Mask]
@@ -28,6 +29,10 @@ _STRATEGIES: dict[str, Strategy] = {
     "random_global": random_global.prune,
     "random_erk": random_erk.prune,
     "random_balanced": random_balanced.prune,
+    # At initialization: the engine scores the rewind point's model and hands the scores
+    # (SNIP) or a scorer (SynFlow) over; see `saliency`.
+    "snip": saliency.prune_snip,
+    "synflow": saliency.prune_synflow,
 }
 
 

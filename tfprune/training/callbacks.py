@@ -186,7 +186,8 @@ class FixSigns(Callback):
 
 class SignFlips(Callback):
     """Adds `sign_flips` to each epoch's logs: the fraction of surviving weights whose
-    sign changed since the previous epoch (since the start for the first epoch).
+    sign changed since the previous epoch (since the start for the first epoch); a weight
+    counts if the mask keeps it at both ends (masks may move during training: SET, RigL).
 
     Put it before the callbacks that read the logs (the engine's console and TensorBoard).
     """
@@ -200,9 +201,10 @@ class SignFlips(Callback):
         self._previous = masked_model.get_kernels(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        kernels = masked_model.get_kernels(self.model)
-        flips = analysis.sign_flips(self._previous, kernels, self._mask)["global"]
+        kernels, mask = masked_model.get_kernels(self.model), masked_model.get_masks(self.model)
+        both = {k: mask[k] & self._mask[k] for k in mask}
+        flips = analysis.sign_flips(self._previous, kernels, both)["global"]
         self.per_epoch.append(flips)
-        self._previous = kernels
+        self._previous, self._mask = kernels, mask
         if logs is not None:
             logs["sign_flips"] = flips

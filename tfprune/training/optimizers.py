@@ -39,3 +39,18 @@ def current_lr(optimizer):
         step = int(keras3.ops.convert_to_numpy(inner.iterations))
         return float(schedule(max(step - 1, 0)))  # in numpy (see RoundSchedule)
     return float(keras3.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def zero_momentum(optimizer, variable, entries):
+    """Zeroes the momentum of `variable`'s `entries` (a bool array of its shape), e.g. of
+    connections grown by dynamic sparse training, which start from rest. Nothing without
+    momentum."""
+    inner = inner_optimizer(optimizer)
+    if not getattr(inner, "momentums", None):
+        return
+    if hasattr(inner, "_get_variable_index"):  # Keras 3
+        slot = inner.momentums[inner._get_variable_index(variable)]
+    else:  # tf_keras
+        slot = inner.momentums[inner._index_dict[inner._var_key(variable)]]
+    value = np.asarray(slot.numpy())
+    slot.assign(np.where(entries, np.zeros_like(value), value))
