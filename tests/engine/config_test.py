@@ -22,7 +22,7 @@ def test_is_frozen():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(method="wr"), "--method='wr' is not valid; valid: ft, imp, lrr"),
+    (dict(method="wr"), "--method='wr' is not valid; valid: ft, gmp, imp, lrr, rigl, set"),
     (dict(schedule="linear"), "valid: step, cosine"),
     (dict(lr=0), "--lr must be positive"),
     (dict(batch_size=0), "--batch_size must be positive"),

@@ -111,7 +111,7 @@ def prepare(kind, tmp_path, request, monkeypatch):
 
 CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the error line)
     # absl parses the flags: enums list their values, types are checked.
-    ("method", "new", ["--method=wr"], "flag --method=wr: value should be one of <ft|imp|lrr>"),
+    ("method", "new", ["--method=wr"], "flag --method=wr: value should be one of <ft|gmp|imp|lrr|rigl|set>"),
     ("model", "new", ["--model=resnet99"],
      "flag --model=resnet99: value should be one of <convnet|lenet300_100|resnet18|"),
     ("dataset", "new", ["--dataset=imagenet"],
@@ -175,6 +175,36 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
     ("reinit + ft", "new", ["--method=ft", "--reinit"],
      "error: --reinit trains a round from new random weights, which --method=ft's small fixed "
      "rate cannot: use --method=imp or lrr"),
+    # The methods that change masks as they train, and pruning at initialization.
+    ("gmp end before start", "new",
+     ["--method=gmp", "--update_start_epoch=5", "--update_end_epoch=3"],
+     "error: --update_end_epoch=3 comes before --update_start_epoch=5"),
+    ("gmp end beyond the run", "new", ["--method=gmp", "--update_end_epoch=500"],
+     "error: --update_end_epoch=500 is beyond the run's"),
+    ("update_start_epoch", "new", ["--method=set", "--update_start_epoch=-1"],
+     "error: --update_start_epoch must be >= 0"),
+    ("update_every", "new", ["--method=gmp", "--update_every=0"],
+     "error: --update_every must be >= 1"),
+    ("drop_fraction", "new", ["--method=rigl", "--drop_fraction=1.5"],
+     "error: --drop_fraction must be in (0, 1), got 1.5"),
+    ("final_density", "new", ["--method=set", "--final_density=0"],
+     "error: --final_density must be in (0, 1], got 0.0"),
+    ("initial_density", "new", ["--method=gmp", "--initial_density=2"],
+     "error: --initial_density must be in [--final_density, 1], got 2.0"),
+    ("another method's flag", "new", ["--drop_fraction=0.2"],
+     "error: --drop_fraction is for --method=set or rigl, not --method=lrr"),
+    ("gmp + reinit", "new", ["--method=gmp", "--reinit"],
+     "error: --method=gmp changes its mask as it trains: it takes no --reinit (round restarts, "
+     "transferred masks and structures are for lrr, imp, ft)"),
+    ("rigl + mirrored", "new", ["--method=rigl", "--strategy=mirrored"],
+     "error: --method=rigl takes its gradients on one device: use --strategy=default"),
+    ("set from a magnitude mask", "new", ["--method=set", "--pruning=erk_magnitude"],
+     "error: --method=set starts from a random mask: --pruning must be random_erk (default), "
+     "random_uniform, random_global or random_balanced, got erk_magnitude"),
+    ("snip + structure", "new", ["--pruning=snip", "--structure=nm:2:4"],
+     "error: --pruning=snip prunes weight by weight: it takes --structure=unstructured only"),
+    ("rigl on torch", "new", ["--keras=3", "--backend=torch", "--method=rigl"],
+     "error: --method=rigl needs gradients, computed on --backend=tensorflow or jax, not torch"),
     ("checkpoint_every", "new", ["--checkpoint_every=-1"],
      "error: --checkpoint_every must be >= 0"),
     ("cpu_devices", "new", ["--cpu_devices=-1"], "error: --cpu_devices must be >= 0"),

@@ -275,8 +275,9 @@ class Config:
         method = methods.get(self.method)
         needs_gradients = self.method == "rigl" or self.pruning in saliency.NAMES
         if needs_gradients and self.backend == "torch":
-            raise ValueError(f"--method={self.method} --pruning={self.pruning} needs gradients, "
-                             "computed on --backend=tensorflow or jax, not torch")
+            what = "--method=rigl" if self.method == "rigl" else f"--pruning={self.pruning}"
+            raise ValueError(f"{what} needs gradients, computed on --backend=tensorflow or jax, "
+                             "not torch")
         if self.pruning in saliency.NAMES and self.structure != "unstructured":
             raise ValueError(f"--pruning={self.pruning} prunes weight by weight: it takes "
                              "--structure=unstructured only")

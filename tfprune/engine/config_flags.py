@@ -31,7 +31,7 @@ def define_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
             flags.DEFINE_enum(field.name, field.default, valid, help_text, flag_values=flag_values)
         elif kind is bool:
             flags.DEFINE_bool(field.name, field.default, help_text, flag_values=flag_values)
-        elif kind is int:
+        elif kind in (int, typing.Optional[int]):
             flags.DEFINE_integer(field.name, field.default, help_text, flag_values=flag_values)
         elif kind in (float, typing.Optional[float]):
             flags.DEFINE_float(field.name, field.default, help_text, flag_values=flag_values)

@@ -60,8 +60,8 @@ class RewindScorer:
         """SynFlow's scores of the rewind point's model under `mask`."""
         model = self.model()
         masked_model.set_masks(model, mask)
-        return saliency.synflow_scores(gradients.synflow_gradients(model),
-                                       masked_model.get_kernels(model))
+        flow, grads = gradients.synflow_gradients(model)
+        return saliency.synflow_scores(flow, grads, masked_model.get_kernels(model))
 
 
 def round_mask(config, scorer, kernels, previous, r):

@@ -36,18 +36,22 @@ def snip_scores(gradients: Mapping[str, np.ndarray],
             for k in weights}
 
 
-def synflow_scores(gradients: Mapping[str, np.ndarray],
+def synflow_scores(flow: float, gradients: Mapping[str, np.ndarray],
                    weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """SynFlow's |dR/dtheta * theta|, and a one-line error for a layer it cannot score (all
-    its scores zero, or not finite: a softmax or normalization after it makes the flow
-    constant, or the product of |theta| overflows float32)."""
+    """SynFlow's |dR/dtheta * theta|, and a one-line error for a layer it cannot score.
+
+    In a network of linear layers and ReLUs without biases, each layer's scores sum to the
+    flow R itself (Tanaka et al.'s conservation). A layer whose scores sum to less than 1e-6
+    R (a softmax or normalization after it makes R constant) or are not finite (the
+    product of |theta| overflows float32) cannot be scored.
+    """
     scores = snip_scores(gradients, weights)
     for k, s in sorted(scores.items()):
-        if not np.all(np.isfinite(s)):
+        if not (np.isfinite(flow) and np.all(np.isfinite(s))):
             raise ValueError(f"--pruning=synflow cannot score {k}: its synaptic flow is not "
                              "finite (the product of |weights| overflows float32 in a model "
                              "this deep)")
-        if np.asarray(weights[k]).any() and not s.any():
+        if np.asarray(weights[k]).any() and not s.sum() >= 1e-6 * flow:
             raise ValueError(f"--pruning=synflow cannot score {k}: its synaptic flow is zero "
                              "(the output does not grow with it: a softmax or normalization "
                              "after it?); use another --pruning")

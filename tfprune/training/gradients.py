@@ -21,11 +21,11 @@ def loss_gradients(model, x, y):
 
 
 def synflow_gradients(model):
-    """{kernel name: dR/dtheta} of SynFlow's objective R = 1' (prod_l |theta_l|) 1: the model's
-    output summed, with every variable replaced by its absolute value and an all-ones input,
-    in inference mode (Tanaka et al., 2020)."""
+    """(R, {kernel name: dR/dtheta}) of SynFlow's objective R = 1' (prod_l |theta_l|) 1: the
+    model's output summed, with every variable replaced by its absolute value and an all-ones
+    input, in inference mode (Tanaka et al., 2020)."""
     ones = np.ones((1, *model.inputs[0].shape[1:]), np.float32)
-    return _gradients(model, None, ones, training=False, absolute=True)
+    return _gradients(model, None, ones, training=False, absolute=True, with_value=True)
 
 
 def _outputs(outputs):
@@ -38,20 +38,21 @@ def _backend(model):
     return kerases.keras(kerases.KERAS3).backend.backend()
 
 
-def _gradients(model, objective, x, training, absolute=False):
+def _gradients(model, objective, x, training, absolute=False, with_value=False):
     """`objective(outputs)`, or (None) the sum of the outputs, differentiated; `absolute`:
-    at |every variable|, by |theta|."""
+    at |every variable|, by |theta|; `with_value`: (its value, the gradients)."""
     backend = _backend(model)
     names = list(masked_model.pruning_vars(model))
     kernels = [w for w, _ in masked_model.pruning_vars(model).values()]
     if backend == "tensorflow":
-        grads = _tensorflow(model, objective, x, training, absolute, kernels)
+        value, grads = _tensorflow(model, objective, x, training, absolute, kernels)
     elif backend == "jax":
-        grads = _jax(model, objective, x, training, absolute, kernels)
+        value, grads = _jax(model, objective, x, training, absolute, kernels)
     else:
         raise ValueError(f"gradients of the kernels (SNIP, SynFlow, RigL) are computed on the "
                          f"tensorflow or jax backend, not {backend}")
-    return {k: np.asarray(g, np.float64) for k, g in zip(names, grads)}
+    grads = {k: np.asarray(g, np.float64) for k, g in zip(names, grads)}
+    return (float(value), grads) if with_value else grads
 
 
 def _tensorflow(model, objective, x, training, absolute, kernels):
@@ -59,17 +60,18 @@ def _tensorflow(model, objective, x, training, absolute, kernels):
     saved = [(v, np.asarray(v.numpy())) for v in model.variables]
     try:
         if absolute:
-            for v, value in saved:
-                v.assign(np.abs(value))
+            for v, original in saved:
+                v.assign(np.abs(original))
         with tf.GradientTape() as tape:
             outputs = model(x, training=training)
             value = (objective(outputs) if objective else
                      sum(tf.reduce_sum(tf.cast(o, tf.float32)) for o in _outputs(outputs)))
         grads = tape.gradient(value, kernels)
     finally:  # BatchNorm's statistics (training mode), tfmot's step, the |theta| of SynFlow
-        for v, value in saved:
-            v.assign(value)
-    return [np.zeros(tuple(k.shape)) if g is None else np.asarray(g) for k, g in zip(kernels, grads)]
+        for v, original in saved:
+            v.assign(original)
+    return np.asarray(value), [np.zeros(tuple(k.shape)) if g is None else np.asarray(g)
+                               for k, g in zip(kernels, grads)]
 
 
 def _jax(model, objective, x, training, absolute, kernels):
@@ -82,6 +84,8 @@ def _jax(model, objective, x, training, absolute, kernels):
         raise ValueError(f"kernels {missing} of {model.name!r} are not trainable: no gradient")
     prepare = jnp.abs if absolute else (lambda a: a)
 
+    x = np.asarray(x)
+
     def value(trainable_values, other_values):
         outputs, _ = model.stateless_call(trainable_values, other_values, x, training=training)
         if objective:
@@ -89,6 +93,6 @@ def _jax(model, objective, x, training, absolute, kernels):
         return sum(jnp.sum(o.astype("float32")) for o in _outputs(outputs))
 
     # at |theta| itself when `absolute`: the gradient is by |theta|, not through abs
-    grads = jax.grad(value)([prepare(v.value) for v in trainable],
-                            [prepare(v.value) for v in other])
-    return [np.asarray(grads[where[id(k)]]) for k in kernels]
+    total, grads = jax.value_and_grad(value)([prepare(v.value) for v in trainable],
+                                             [prepare(v.value) for v in other])
+    return np.asarray(total), [np.asarray(grads[where[id(k)]]) for k in kernels]
