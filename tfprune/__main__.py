@@ -4,6 +4,7 @@
     tfprune sweep --sweep=masks --seeds=0,1,2  # a grid of runs, resumable
     tfprune report --runs=runs/ --out=report/  # the paper's figures from run directories
     tfprune export --run=runs/lrr --best       # deployable models of a finished run
+    tfprune lmc --run=runs/imp                 # linear mode connectivity: error barriers
     tfprune single-neuron --dim=1,2,10         # the paper's one-neuron theory, numpy only
 
 `tfprune <command> --help` lists a command's flags.
@@ -12,7 +13,7 @@ import importlib
 import sys
 
 COMMANDS = {"train": "train", "sweep": "sweep", "report": "report", "export": "export",
-            "single-neuron": "single_neuron"}
+            "lmc": "lmc", "single-neuron": "single_neuron"}
 
 
 def main(argv=None):

@@ -23,13 +23,15 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def test_report_draws_every_figure_and_the_summary(tiny_runs, tmp_path):
     written = figures.write([str(tiny_runs / "lrr"), str(tiny_runs / "imp")], str(tmp_path))
     names = sorted(os.path.basename(p) for p in written)
-    assert names == ["accuracy_vs_density.png", "layer_density.png", "mask_overlap.png",
-                     "sign_flips.png", "summary.md"]  # structures.png: one structure only
+    assert names == ["accuracy_vs_density.png", "accuracy_vs_epochs.png", "layer_density.png",
+                     "mask_overlap.png", "sign_flips.png", "summary.md"]  # one structure only
     for path in written[:-1]:
         assert open(path, "rb").read(8) == PNG
     summary = (tmp_path / "summary.md").read_text()
     assert "## sign_flips" in summary and "| lrr | 2 |" in summary
-    assert "| lrr | imp | 0 | 1.0000 |" in summary  # round 0: both dense
+    assert "| lrr | imp | 0 | 0 | 1.0000 | 1.0000 |" in summary  # round 0: both dense
+    # IMP's pruned rounds train from the rewind point (epoch 1 of 2): 2, 3, 4 epochs behind
+    assert "| imp | 2 | 4.0000 |" in summary and "| lrr | 2 | 6.0000 |" in summary
 
 
 def test_the_launcher_refuses_a_folder_that_is_not_a_run(tmp_path):
@@ -146,10 +148,11 @@ def test_layer_density_has_plain_log_labels_and_integer_rounds(tiny_runs):
 @pytest.mark.slow
 def test_every_figure_has_a_title_and_round_axes_have_integer_ticks(tiny_runs):
     groups = figures.group_runs([str(tiny_runs / "lrr"), str(tiny_runs / "imp")])
-    words = {"accuracy_vs_density": "accuracy", "sign_flips": "Sign flips",
+    words = {"accuracy_vs_density": "accuracy", "accuracy_vs_epochs": "budget",
+             "sign_flips": "Sign flips",
              "layer_density": "layer", "mask_overlap": "overlap"}
     for name, draw in figures.FIGURES.items():
-        if name == "structures":  # needs runs of two structures (its own test)
+        if name in ("structures", "lmc"):  # need two structures, or lmc.json (own tests)
             continue
         fig, _, _ = draw(groups)
         fig.canvas.draw()
@@ -205,3 +208,36 @@ def test_mask_overlap_leaves_out_runs_whose_masks_differ_in_layers(tmp_path):
             np.savez(tmp_path / name / f"round_{r:02d}" / "mask.npz", **{name: np.ones(3, bool)})
     with pytest.raises(figures.Skipped, match="no two groups have masks of the same layers"):
         figures.FIGURES["mask_overlap"](groups)
+
+
+def test_masks_are_compared_at_equal_density_and_accuracy_at_equal_epochs(tmp_path):
+    lrr = fake_run(tmp_path / "lrr", [1.0, 0.8, 0.64], name="lrr")
+    rigl = fake_run(tmp_path / "rigl", [0.64, 0.64, 0.64], method="rigl", name="rigl")
+    snip = fake_run(tmp_path / "snip", [1.0, 0.8], method="imp", pruning="snip", name="snip")
+    keep = {1.0: [1, 1, 1, 1, 1], 0.8: [1, 1, 1, 1, 0], 0.64: [1, 1, 1, 0, 0]}
+    for run, densities, epochs, total in ((lrr, [1.0, 0.8, 0.64], [2, 2, 2], [2, 4, 6]),
+                                          (rigl, [0.64] * 3, [2, 2, 2], [2, 4, 6]),
+                                          (snip, [1.0, 0.8], [2, 2], [2, 2])):
+        for r, d in enumerate(densities):
+            mask = keep[d] if run != rigl else [0, 1, 1, 1, 0]
+            np.savez(os.path.join(run, f"round_{r:02d}", "mask.npz"), w=np.array(mask, bool))
+            path = os.path.join(run, f"round_{r:02d}", "metrics.json")
+            metrics = json.load(open(path)) | {"epochs": epochs[r]}
+            if run != lrr:  # lrr as a run written before epochs_total: summed from epochs
+                metrics["epochs_total"] = total[r]
+            json.dump(metrics, open(path, "w"))
+    groups = figures.group_runs([lrr, rigl, snip])
+    fig, header, rows = figures.FIGURES["mask_overlap"](groups)
+    plt.close(fig)
+    rows_of = {}
+    for a, b, r, q, d, o in rows:
+        rows_of.setdefault((a, b), []).append((r, q, round(d, 2), round(o, 4)))
+    assert rows_of[("lrr", "rigl")] == [(2, 2, 0.64, 0.5)]  # only at 0.64: |{1,2}| / |{0..3}|
+    assert rows_of[("lrr", "snip")] == [(0, 0, 1.0, 1.0), (1, 1, 0.8, 1.0)]
+    assert ("rigl", "snip") not in rows_of  # no density in common
+    fig, header, rows = figures.FIGURES["accuracy_vs_epochs"](groups)
+    plt.close(fig)
+    assert header[2] == "epochs spent"
+    assert {(run, r): e for run, r, e, *_ in rows} == {
+        ("lrr", 0): 2, ("lrr", 1): 4, ("lrr", 2): 6, ("rigl", 0): 2, ("rigl", 1): 4,
+        ("rigl", 2): 6, ("snip", 0): 2, ("snip", 1): 2}

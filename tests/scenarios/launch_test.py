@@ -31,7 +31,7 @@ def test_help_explains_every_config_field():
 
 @pytest.mark.parametrize("args, message", [
     (["--method=wr"],  # absl's app.run reports a flag it cannot parse
-     "FATAL Flags parsing error: flag --method=wr: value should be one of <ft|imp|lrr>"),
+     "FATAL Flags parsing error: flag --method=wr: value should be one of <ft|gmp|imp|lrr|rigl|set>"),
     (["--prune_fraction=1.5"],  # main's sys.exit("error: ...") for a bad configuration
      "error: --prune_fraction must be in (0, 1)"),
 ], ids=["flag parsing", "main's error exit"])

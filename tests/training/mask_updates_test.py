@@ -33,6 +33,7 @@ class AtEachStep(keras.callbacks.Callback):
                           masked_model.get_kernels(model), momentum))
 
 
+@pytest.mark.slow
 def test_gradual_pruning_reaches_each_density_of_its_schedule_with_nested_masks():
     model = compiled()
     schedule = Gradual(begin=2, end=10, every=3, initial=0.9, final=0.2)
@@ -51,6 +52,7 @@ def test_gradual_pruning_reaches_each_density_of_its_schedule_with_nested_masks(
     assert all(not w[~final[k]].any() for k, w in masked_model.get_kernels(model).items())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("growth", ["set", "rigl"])
 def test_dynamic_sparsity_moves_the_drop_fraction_and_grows_from_zero(growth, monkeypatch):
     model = compiled()
@@ -96,6 +98,7 @@ def test_dynamic_sparsity_moves_the_drop_fraction_and_grows_from_zero(growth, mo
     assert masked_model.get_masks(model).num_kept == start.num_kept
 
 
+@pytest.mark.slow
 def test_a_resumed_round_reads_the_batches_an_unbroken_one_would(monkeypatch):
     model = compiled()
     masked_model.set_masks(model, random_erk.prune(masked_model.get_kernels(model),

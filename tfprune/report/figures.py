@@ -187,38 +187,100 @@ def _layer_density(groups):
     return fig, ("run", "layer", "round", "density"), rows
 
 
+def _same_density(first, second, tolerance=0.005):
+    """[(round of first, round of second, density)] of the rounds of two runs whose masks have
+    the same density (within `tolerance`, relative): the same rounds for LRR and IMP, the
+    last round of a GMP or RigL run ending at LRR's density."""
+    theirs = [(r, second.metrics(r)["density"]) for r in second.completed_rounds()]
+    pairs = []
+    for r in first.completed_rounds():
+        density = first.metrics(r)["density"]
+        close = [q for q, d in theirs if abs(d - density) <= tolerance * density]
+        if close:
+            pairs.append((r, close[-1], density))
+    return pairs
+
+
 def _mask_overlap(groups):
-    """Jaccard overlap of the masks of two groups' first runs at each round."""
+    """Jaccard overlap of the masks of two groups' first runs at each density both reach."""
     if len(groups) < 2:
         raise Skipped("it compares the masks of two groups of runs round by round, and the runs "
                       f"given form one group ({next(iter(groups))}; runs that differ only in "
                       "seed are one group). Pass runs of another configuration too, e.g. "
                       "`--runs runs/lrr runs/imp`.")
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=150)
-    rows, apart = [], []
+    rows, apart, densities = [], [], []
     for (a, pa), (b, pb) in itertools.combinations(groups.items(), 2):
         first, second = RunDir(pa[0]), RunDir(pb[0])
-        n = min(len(first.completed_rounds()), len(second.completed_rounds()))
+        pairs = _same_density(first, second)
         try:
-            overlap = [analysis.mask_overlap(first.mask(r), second.mask(r))["global"]
-                       for r in range(n)]
+            overlap = [analysis.mask_overlap(first.mask(r), second.mask(q))["global"]
+                       for r, q, _ in pairs]
         except ValueError as e:  # other layers or shapes: another model or width
             apart.append(f"{a} vs {b} ({e})")
             continue
-        ax.plot(range(n), overlap, marker="o", markersize=3, label=f"{a} vs {b}")
-        rows += [(a, b, r, o) for r, o in enumerate(overlap)]
+        if not pairs:
+            apart.append(f"{a} vs {b} (no density in common)")
+            continue
+        x = [d for _, _, d in pairs]
+        ax.plot(x, overlap, marker="o", markersize=3, label=f"{a} vs {b}")
+        densities += x
+        rows += [(a, b, r, q, d, o) for (r, q, d), o in zip(pairs, overlap)]
     if not rows:
         plt.close(fig)
-        raise Skipped("no two groups have masks of the same layers and shapes (another model or "
-                      "width): " + "; ".join(apart))
+        raise Skipped("no two groups have masks of the same layers and shapes at one density "
+                      "(another model or width): " + "; ".join(apart))
     for pair in apart:
-        logging.warning("mask_overlap.png leaves out %s: masks of other layers or shapes", pair)
-    ax.set_title("Mask overlap between groups per round" + _first_runs(groups), fontsize=9)
-    _integer_rounds(ax)
+        logging.warning("mask_overlap.png leaves out %s", pair)
+    ax.set_title("Mask overlap between groups at equal density" + _first_runs(groups),
+                 fontsize=9)
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    _plain_log_axis(ax.xaxis, _log_ticks(densities, max_ticks=7))
+    ax.invert_xaxis()
+    ax.set_xlabel("density")
     ax.set_ylabel("mask overlap (Jaccard)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    return fig, ("run", "other run", "round", "overlap"), rows
+    return fig, ("run", "other run", "round", "its round", "density", "overlap"), rows
+
+
+def _epochs_total(paths):
+    """(rounds, mean epochs behind each round's network) of the runs: `epochs_total`, or for
+    runs written before it, the epochs of the round and of every round before."""
+    per_run = []
+    for path in paths:
+        rounds = grouping.load_run(path)[1]
+        cumulative = np.cumsum([m.get("epochs", 0) for m in rounds])
+        per_run.append([m.get("epochs_total", c) for m, c in zip(rounds, cumulative)])
+    n = min(len(v) for v in per_run)
+    return np.arange(n), np.array([v[:n] for v in per_run], float).mean(axis=0)
+
+
+def _accuracy_vs_epochs(groups):
+    """Test accuracy (%) against the training epochs spent to reach each round's network (its
+    own and every earlier round's; a SNIP mask needs none): methods at equal budgets."""
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=150)
+    rows = []
+    for label, paths in groups.items():
+        rounds, epochs = _epochs_total(paths)
+        _, density, _ = _series(paths, "density")
+        _, mean, std = _series(paths, "test_accuracy")
+        n = min(len(epochs), len(mean))
+        epochs, density, mean, std = epochs[:n], density[:n], 100 * mean[:n], 100 * std[:n]
+        ax.plot(epochs, mean, marker="o", markersize=3, label=f"{label} (n={len(paths)})")
+        ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
+        ax.annotate(f"d={density[-1]:.2g}", (epochs[-1], mean[-1]), fontsize=6,
+                    textcoords="offset points", xytext=(2, 2))
+        rows += [(label, int(r), float(e), d, m, s)
+                 for r, e, d, m, s in zip(rounds, epochs, density, mean, std)]
+    ax.set_xlabel("training epochs spent (the round's and every earlier round's)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("Test accuracy vs training budget, one point per round (d: last density)",
+                 fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig, ("run", "round", "epochs spent", "density", "test accuracy % (mean)", "std"), rows
 
 
 def _by_seed(paths, metric):
@@ -292,19 +354,58 @@ def _structures(groups):
                  "std", "seeds LRR > IMP"), rows
 
 
+def _lmc(groups):
+    """Error barriers along linear paths (`tfprune lmc`) per round, for the first run of each
+    group that has them; and the error along each path of the last round measured."""
+    measured = {label: files.read_json(os.path.join(paths[0], "lmc", "lmc.json"))["pairs"]
+                for label, paths in groups.items()
+                if os.path.exists(os.path.join(paths[0], "lmc", "lmc.json"))}
+    if not measured:
+        raise Skipped("no run given has linear mode connectivity measured; run "
+                      "`tfprune lmc --run=<run>` first")
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), dpi=150)
+    rows = []
+    for label, pairs in measured.items():
+        for kind in sorted({p["kind"] for p in pairs}):
+            of_kind = sorted((p for p in pairs if p["kind"] == kind), key=lambda p: p["round"])
+            axes[0].plot([p["round"] for p in of_kind], [100 * p["barrier"] for p in of_kind],
+                         marker="o", markersize=3, label=f"{label}: {kind}")
+            last = of_kind[-1]
+            axes[1].plot(last["alphas"], [100 * e for e in last["test_error"]],
+                         label=f"{label}: {kind} (round {last['round']})")
+            rows += [(label, kind, p["round"], 100 * p["barrier"], 100 * p["test_error"][0],
+                      100 * p["test_error"][-1]) for p in of_kind]
+    axes[0].set_title("error barrier per round", fontsize=9)
+    axes[0].set_ylabel("error barrier (points)")
+    _integer_rounds(axes[0])
+    axes[0].set_xlabel("round")
+    axes[1].set_title("test error along the path, last round measured", fontsize=9)
+    axes[1].set_xlabel("alpha (0: first network, 1: second)")
+    axes[1].set_ylabel("test error (%)")
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    axes[1].legend(fontsize=6)
+    fig.suptitle("Linear mode connectivity" + _first_runs(groups), fontsize=10)
+    return fig, ("run", "pair", "round", "barrier (points)", "error at 0 %", "error at 1 %"), rows
+
+
 accuracy_vs_density = _saves(_accuracy_vs_density)
+accuracy_vs_epochs = _saves(_accuracy_vs_epochs)
 sign_flips = _saves(_sign_flips)
 layer_density = _saves(_layer_density)
 mask_overlap = _saves(_mask_overlap)
 structures = _saves(_structures)
+lmc = _saves(_lmc)
 
 # name: draw(groups) -> (matplotlib figure, table header, table rows); raises Skipped.
 FIGURES = {
     "accuracy_vs_density": _accuracy_vs_density,
+    "accuracy_vs_epochs": _accuracy_vs_epochs,
     "sign_flips": _sign_flips,
     "layer_density": _layer_density,
     "mask_overlap": _mask_overlap,
     "structures": _structures,
+    "lmc": _lmc,
 }
 
 

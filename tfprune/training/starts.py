@@ -19,20 +19,21 @@ def restart_schedule(model):
     optimizers.reset_optimizer(model.optimizer)
 
 
-def _batch_norms(model):
+def batch_norm_layers(model):
+    """The BatchNormalization layers of `model`, nested ones too."""
     return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
             if prunable.builtin_type(layer) in ("BatchNormalization", "SyncBatchNormalization")]
 
 
 def bn_statistics(model):
     """The BatchNorm running means and variances of `model` (nested layers too)."""
-    return [v for layer in _batch_norms(model) for v in (layer.moving_mean,
+    return [v for layer in batch_norm_layers(model) for v in (layer.moving_mean,
                                                         layer.moving_variance)]
 
 
 def bn_variables(model):
     """Every BatchNorm variable of `model`: gamma, beta and the running statistics."""
-    return [v for layer in _batch_norms(model) for v in layer.weights]
+    return [v for layer in batch_norm_layers(model) for v in layer.weights]
 
 
 def rewind_weights(model, directory, rewind_bn_statistics=False):
