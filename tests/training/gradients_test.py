@@ -1,20 +1,13 @@
-"""Gradients of the prunable kernels against closed forms, on tf_keras, Keras 3 on TensorFlow
-and (in a fresh process) Keras 3 on JAX: the loss gradient of a linear softmax classifier,
+"""Gradients of the prunable kernels against closed forms, on tf_keras and Keras 3 on TensorFlow
+(Keras 3 on JAX: `check` runs in tests/scenarios/jax_flags_test.py's JAX process): the loss gradient of a linear softmax classifier,
 SynFlow on a two-layer linear network, the model left as it was, and a model SynFlow cannot
 score."""
-import json
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from tfprune.masking import kerases, masked_model
 from tfprune.pruning import saliency
 from tfprune.training import gradients
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _linear(keras, hidden=None, softmax=False):
@@ -94,7 +87,8 @@ def _two_layer(keras):
     return keras.Model(inputs, keras.layers.Dense(3, use_bias=False, name="out")(x))
 
 
-def _assert_checks(found):
+def assert_checks(found):
+    """The checks of `check`'s result (the JAX one runs in tests/scenarios/jax_flags_test.py)."""
     assert found["grad_shape"] == [4, 3] and found["unchanged"]  # BN statistics untouched
     assert found["loss_error"] < 1e-5
     assert found["synflow_error"] < 1e-5
@@ -105,19 +99,7 @@ def _assert_checks(found):
 
 @pytest.mark.parametrize("flavour", ["2", "3"])
 def test_gradients_match_closed_forms(flavour):
-    _assert_checks(check(flavour))
-
-
-@pytest.mark.slow
-def test_gradients_match_closed_forms_on_jax():
-    code = (f"import json, sys; sys.path.insert(0, {HERE!r}); import gradients_test; "
-            "print('RESULT ' + json.dumps(gradients_test.check('3')))")
-    env = dict(os.environ, KERAS_BACKEND="jax")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")][-1]
-    _assert_checks(json.loads(line[len("RESULT "):]))
+    assert_checks(check(flavour))
 
 
 def test_pytorch_is_refused_in_one_line(monkeypatch):
