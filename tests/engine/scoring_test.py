@@ -33,3 +33,19 @@ def test_saliency_masks_come_from_the_rewind_points_scores(pruning, tmp_path):
         assert run.mask(r).is_subset_of(run.mask(r - 1))
         assert run.mask(r).density == pytest.approx(0.8 ** r, abs=1e-3)
     assert [m["epochs_total"] for m in results] == [2, 2, 2]  # masks need no training
+
+
+def test_synflow_refuses_a_model_it_cannot_score_before_writing_anything(tmp_path):
+    def softmax_model(input_shape, num_classes, width=None, *, keras):
+        inputs = keras.Input(input_shape, name="input")
+        x = keras.layers.Flatten(name="flatten")(inputs)
+        x = keras.layers.Dense(8, name="fc1", activation="relu")(x)
+        return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax",
+                                                      name="out")(x))
+
+    workdir = tmp_path / "run"
+    with pytest.raises(ValueError, match="^--pruning=synflow cannot score .*: its synaptic flow "
+                                         "is zero"):
+        loop.run(tiny_config(model="soft", method="imp", pruning="synflow",
+                             workdir=str(workdir)), model_fn=softmax_model)
+    assert not workdir.exists() or not any(workdir.iterdir())

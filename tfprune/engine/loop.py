@@ -150,6 +150,8 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         models.check_fits(config.model, data.input_shape, config.dataset)
         model = build.build_model(config, data, strategy)
         sources = experiments.sources(config, model)
+        if config.pruning == "synflow" and not done:  # a model it cannot score: before any file
+            scoring.check_synflow(model)
         channels = experiments.channel_map(config, model)
         previous = rewind_kernels = None
         if done:

@@ -64,6 +64,13 @@ class RewindScorer:
         return saliency.synflow_scores(flow, grads, masked_model.get_kernels(model))
 
 
+def check_synflow(model):
+    """A one-line error, before a run writes anything, if SynFlow cannot score `model` (a
+    layer its synaptic flow does not reach); the model's variables are left as they are."""
+    flow, grads = gradients.synflow_gradients(model)
+    saliency.synflow_scores(flow, grads, masked_model.get_kernels(model))
+
+
 def round_mask(config, scorer, kernels, previous, r):
     """Pruned round `r`'s mask: `previous` (round r-1's) pruned by --prune_fraction by the
     rewind point's scores (`kernels`, the trained ones, only name the weights)."""
