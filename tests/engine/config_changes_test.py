@@ -216,3 +216,11 @@ def test_the_switch_to_new_settings_drops_the_epochs_and_survives_a_kill(
         "from_round": 1, "diverged": divergence,
         "changed": {"finetune_lr": {"old": 0.05, "new": 0.01}}}]
     assert not os.path.exists(run_dir.diverged_path(1))
+
+
+def test_a_one_run_method_cannot_change_its_rounds():
+    """--rounds spreads GMP's (SET's, RigL's) one schedule: not free for them, free for LRR."""
+    for method, frozen in (("gmp", True), ("rigl", True), ("lrr", False)):
+        old = Config(method=method, rounds=4, final_density=0.5 if frozen else None).to_dict()
+        new = Config(method=method, rounds=6, final_density=0.5 if frozen else None).to_dict()
+        assert ("rounds" in config_changes.differences(old, new)) == frozen, method
