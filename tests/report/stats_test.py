@@ -1,0 +1,46 @@
+"""The claims' statistics (pure numpy) on cases with known answers."""
+import math
+
+import numpy as np
+import pytest
+
+from tfprune.report import stats
+
+
+def test_the_t_interval_is_the_textbook_one():
+    # per-seed means 1, 2, 3: mean 2, sd 1, se 1/sqrt(3), t(0.975, 2) = 4.303
+    mean, low, high = stats.interval([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+    assert mean == 2.0
+    assert (low, high) == pytest.approx((2 - 4.303 / math.sqrt(3), 2 + 4.303 / math.sqrt(3)))
+    # five seeds against a value computed by hand: mean 0.5, sd 0.5 -> half 2.776 * 0.5 / sqrt 5
+    d = np.array([0.0, 0.0, 1.0, 1.0, 0.5])[:, None]
+    assert stats.interval(d)[1:] == pytest.approx((0.5 - 0.6207, 0.5 + 0.6207), abs=1e-4)
+    assert math.isnan(stats.interval([[1.0, 2.0]])[1])  # one seed: no interval
+    with pytest.raises(ValueError, match="no NaN"):
+        stats.interval([[1.0, np.nan]])
+
+
+@pytest.mark.parametrize("differences,verdict,agree", [
+    ([[1.0, 2.0], [1.5, 0.5], [2.0, 1.0]], "holds", 6),
+    ([[-1.0, -2.0], [-1.5, -0.5], [-2.0, -1.0]], "does not hold", 0),
+    ([[1.0, -1.0], [-1.0, 1.0], [0.5, -0.5]], "inconclusive", 3),
+    ([[-0.1, -0.1], [-0.2, 0.4], [-0.3, -0.1]], "does not hold", 1),  # mean < 0, 1/6 agree
+    ([[3.0, 3.0], [0.1, 0.1], [-0.5, 4.0]], "inconclusive", 5),  # interval reaches below 0
+    ([[1.0], [2.0]], "inconclusive", 2),  # two seeds: t(1) = 12.7 makes the interval wide
+])
+def test_greater_claims(differences, verdict, agree):
+    result = stats.paired(differences)
+    assert (result.verdict, result.agree, result.pairs) == (verdict, agree, np.size(differences))
+
+
+def test_close_claims_and_bad_arguments():
+    assert stats.paired([[0.1, -0.2], [0.05, 0.1]], "close", margin=1.0).verdict == "holds"
+    assert stats.paired([[3.0, 2.5], [2.8, 3.1]], "close", margin=1.0).verdict == "does not hold"
+    assert stats.paired([[0.1, 2.0], [-1.5, 0.3]], "close", margin=1.0).verdict == "inconclusive"
+    assert stats.paired([[0.1, 2.0], [-1.5, 0.3]], "close", margin=1.0).agree == 2
+    with pytest.raises(ValueError, match="valid: greater, close"):
+        stats.paired([[1.0]], kind="more")
+    with pytest.raises(ValueError, match="needs a positive margin"):
+        stats.paired([[1.0]], kind="close")
+    text = stats.paired([[1.0, 2.0], [1.5, 0.5], [2.0, 1.0]]).describe(" points")
+    assert text.startswith("+1.33 [") and text.endswith(" points, 6/6 pairs agree: holds")
