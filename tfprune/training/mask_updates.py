@@ -2,7 +2,8 @@
 (GMP) and dynamic sparse training (SET, RigL). The maths are pure numpy in
 `pruning.gradual` and `pruning.dynamic`; these apply it before the steps it names.
 
-Both count optimizer steps (the step at the start of `fit`, plus the batches since), so a
+Both count optimizer steps (the step at the start of `fit`, plus the batches since, from each
+batch's index: no hook after a step, so Keras 3 keeps dispatching steps asynchronously), so a
 round resumed mid-way updates at the same steps, and every random draw is seeded by (seed,
 step). On JAX, reading `self.model` brings the variables up to date and the next step reads
 the new masks (`jax_state_sync`).
@@ -33,12 +34,16 @@ class _StepCallback(Callback):
     def on_train_begin(self, logs=None):
         self._step = int(np.asarray(self.model.optimizer.iterations.numpy()))
 
-    def on_train_batch_begin(self, batch, logs=None):
-        if self.due(self._step):
-            self.update(self._step)
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = self._step
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._step += 1
+    def on_train_batch_begin(self, batch, logs=None):
+        # the step from the batch's index: no hook after the step, which would make Keras 3
+        # wait for every step's results (no asynchronous dispatch)
+        step = self._epoch_start + batch
+        if self.due(step):
+            self.update(step)
+        self._step = step + 1
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
