@@ -192,7 +192,7 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
     ("initial_density", "new", ["--method=gmp", "--initial_density=2"],
      "error: --initial_density must be in [--final_density, 1], got 2.0"),
     ("another method's flag", "new", ["--drop_fraction=0.2"],
-     "error: --drop_fraction is for --method=set or rigl, not --method=lrr"),
+     "error: --drop_fraction is for --method=rigl or set, not --method=lrr"),
     ("gmp + reinit", "new", ["--method=gmp", "--reinit"],
      "error: --method=gmp changes its mask as it trains: it takes no --reinit (round restarts, "
      "transferred masks and structures are for lrr, imp, ft)"),

@@ -282,10 +282,11 @@ class Config:
             raise ValueError(f"--pruning={self.pruning} prunes weight by weight: it takes "
                              "--structure=unstructured only")
         values, defaults = self.to_dict(), {f.name: f.default for f in dataclasses.fields(self)}
-        owners = {"final_density": ("gmp", "set", "rigl"), "update_every": ("gmp", "set", "rigl"),
-                  "update_start_epoch": ("gmp", "set", "rigl"),
-                  "update_end_epoch": ("gmp", "set", "rigl"), "initial_density": ("gmp",),
-                  "drop_fraction": ("set", "rigl")}
+        one_run = [m for m in methods.names() if methods.get(m).one_run]
+        owners = dict.fromkeys(("final_density", "update_every", "update_start_epoch",
+                                "update_end_epoch"), one_run) | {
+            "initial_density": [m for m in one_run if methods.get(m).updates == "gradual"],
+            "drop_fraction": [m for m in one_run if methods.get(m).updates in dynamic.GROWTH]}
         for key, owner in owners.items():
             if values[key] != defaults[key] and self.method not in owner:
                 raise ValueError(f"--{key} is for --method={_either(owner)}, not "
@@ -330,7 +331,8 @@ class Config:
             (start <= end, f"--update_end_epoch={end} comes before --update_start_epoch={start}"),
             (end < run if gradual else end <= run,
              f"--update_end_epoch={end} is beyond the run's {run} epochs ((--rounds + 1) x "
-             f"--epochs){'; gmp prunes before a step, so it must end before the last epoch' if gradual else ''}"),
+             "--epochs)" + ("; gmp prunes before a step, so it ends before the last epoch"
+                            if gradual else "")),
         ]
         for ok, message in checks:
             if not ok:
