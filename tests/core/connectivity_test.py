@@ -20,10 +20,12 @@ def test_the_path_starts_and_ends_at_the_two_networks_and_keeps_dtypes():
         connectivity.interpolate(a[:1], [np.zeros(3)], 0.5)
 
 
-def test_the_barrier_is_the_highest_rise_above_the_ends_mean():
+def test_the_barrier_is_the_highest_rise_above_the_line_between_the_ends():
     assert connectivity.barrier([0.1, 0.1, 0.1]) == 0.0
-    assert connectivity.barrier([0.1, 0.5, 0.3]) == pytest.approx(0.3)  # 0.5 - 0.2
-    assert connectivity.barrier([0.4, 0.2, 0.1, 0.05]) == pytest.approx(0.175)  # an end
+    assert connectivity.barrier([0.1, 0.5, 0.1]) == pytest.approx(0.4)  # equal ends: Frankle's
+    assert connectivity.barrier([0.1, 0.5, 0.3]) == pytest.approx(0.3)  # 0.5 - line's 0.2
+    assert connectivity.barrier([0.4, 0.2, 0.1, 0.05]) == 0.0  # monotone: no barrier
+    assert connectivity.barrier([0.4, 0.5, 0.0], [0.0, 0.25, 1.0]) == pytest.approx(0.2)
     assert connectivity.alphas(3).tolist() == [0.0, 0.5, 1.0]
     with pytest.raises(ValueError, match="at least the two ends"):
         connectivity.alphas(1)

@@ -35,8 +35,8 @@ def test_pairs_of_a_run_and_another(tiny_runs):
         assert x["test_error"][-1] == pytest.approx(last, abs=1e-6)
         if first is not None:
             assert x["test_error"][0] == pytest.approx(first, abs=1e-6)
-        assert x["barrier"] == pytest.approx(max(x["test_error"]) - (x["test_error"][0]
-                                                                   + x["test_error"][-1]) / 2)
+        line = [(1 - a) * x["test_error"][0] + a * x["test_error"][-1] for a in x["alphas"]]
+        assert x["barrier"] == pytest.approx(max(0, max(np.subtract(x["test_error"], line))))
         assert x["alphas"] == [0.0, 0.5, 1.0]
     saved = json.load(open(os.path.join(lrr, "lmc", "lmc.json")))["pairs"]
     assert len(saved) == 6

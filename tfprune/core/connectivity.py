@@ -1,9 +1,11 @@
 """Linear mode connectivity, as pure numpy: the straight path between two networks' weights
 and the error barrier along it (Frankle et al., 2020).
 
-Two networks are linearly connected when the error never rises along the path between them:
-their barrier, the highest error on the path above the mean of the two ends' errors, is
-about zero.
+Two networks are linearly connected when the error never rises along the path between them
+above the straight line joining the two ends' errors: their barrier, the highest such rise, is
+about zero. For two ends of equal error this is Frankle et al.'s (the highest error above the
+mean of the ends'); against the line, two ends of unequal error (a round and the early rewind
+point) show a barrier only where the path rises, not half their difference.
 """
 from __future__ import annotations
 
@@ -44,13 +46,17 @@ def interpolate(first: Sequence[np.ndarray], second: Sequence[np.ndarray],
     return out
 
 
-def barrier(errors: Sequence[float]) -> float:
-    """The error barrier of a path measured at evenly spaced points: the highest error above
-    the mean of the two ends' (0 when the path never rises above it).
+def barrier(errors: Sequence[float], points: Sequence[float] | None = None) -> float:
+    """The error barrier of a path: the highest error above the straight line between the two
+    ends' errors, at `points` (alphas; default: evenly spaced), 0 if it never rises above.
 
     Example:
       >>> barrier([0.1, 0.3, 0.6, 0.2, 0.1]), barrier([0.2, 0.1, 0.2])
       (0.5, 0.0)
+      >>> round(barrier([0.4, 0.3, 0.1]), 6)  # 0.3 above the line's 0.25 at alpha 0.5
+      0.05
     """
     errors = np.asarray(errors, np.float64)
-    return float(max(0.0, errors.max() - (errors[0] + errors[-1]) / 2))
+    points = np.linspace(0.0, 1.0, len(errors)) if points is None else np.asarray(points)
+    line = (1 - points) * errors[0] + points * errors[-1]
+    return float(max(0.0, (errors - line).max()))

@@ -96,8 +96,8 @@ class Path:
         points = connectivity.alphas(n)
         errors, losses = zip(*(self.evaluate(first, second, float(a)) for a in points))
         return {"alphas": points.tolist(), "test_error": list(errors), "test_loss": list(losses),
-                "barrier": connectivity.barrier(errors),
-                "loss_barrier": connectivity.barrier(losses)}
+                "barrier": connectivity.barrier(errors, points),
+                "loss_barrier": connectivity.barrier(losses, points)}
 
 
 def recompute_batch_norm(model, batches):
@@ -152,9 +152,11 @@ def pairs(config, run, rounds, kinds, other=None):
     return out
 
 
-def measure_run(path_arg, rounds=None, kinds=PAIRS, other_arg=None, n=11, bn_batches=20):
+def measure_run(path_arg, rounds=None, kinds=("consecutive", "rewind", "other"), other_arg=None,
+                n=11, bn_batches=20):
     """Measures the pairs `kinds` of the run at `path_arg` for `rounds` (default: every
-    completed round); writes `<run>/lmc/lmc.json` and TensorBoard; returns the results."""
+    completed round; "other" only with `other_arg`, "instability" only when asked: it
+    trains); writes `<run>/lmc/lmc.json` and TensorBoard; returns the results."""
     config, run = read_run(path_arg)
     other = None
     if other_arg:
@@ -169,6 +171,8 @@ def measure_run(path_arg, rounds=None, kinds=PAIRS, other_arg=None, n=11, bn_bat
     if "instability" in kinds and methods.get(config.method).one_run:
         raise ValueError(f"--pairs=instability trains a round from the rewind point; "
                          f"--method={config.method} trains once and has no such rounds")
+    if "other" in kinds and other is None:
+        logging.info("lmc: no --other run given, so no 'other' pairs")
     build.check_backend(config)
     path = Path(config, bn_batches)
     out_dir = os.path.join(run.root, LMC)
