@@ -193,6 +193,7 @@ def test_a_source_that_does_not_fit_is_refused_before_training(lrr_source, tmp_p
     assert not workdir.exists() or not os.listdir(workdir)
 
 
+@pytest.mark.slow
 def test_a_source_with_other_layer_names_is_refused(lrr_source, tmp_path):
     import shutil
     source = tmp_path / "renamed"

@@ -47,6 +47,7 @@ def pruned_zero(model):
     return all(not np.any(kernels[k][~mask[k]]) for k in kernels)
 
 
+@pytest.mark.slow
 def test_surviving_weights_equal_the_tfmot_path():
     """Same initial weights, mask, data and schedule: a constraint after every update and
     tfmot's mask before every forward pass train the same surviving weights."""

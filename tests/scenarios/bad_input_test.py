@@ -286,6 +286,7 @@ def test_bad_input_exits_non_zero_with_one_line_and_changes_no_file(
     assert workdir.exists() == existed
 
 
+@pytest.mark.slow
 def test_every_check_of_the_config_has_a_case_and_the_launcher_still_runs(tmp_path):
     body = open(os.path.join(ROOT, "tfprune", "engine", "config.py")).read()
     body = body[body.index("def __post_init__"):body.index("def to_dict")]

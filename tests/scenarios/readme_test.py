@@ -3,6 +3,7 @@ import os
 import re
 
 import numpy as np
+import pytest
 
 from conftest import ROOT
 
@@ -13,6 +14,7 @@ def example():
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
+@pytest.mark.slow
 def test_readme_example_prunes_a_user_model_with_lrr():
     code = example()
     assert len(code.strip().splitlines()) <= 20
