@@ -58,5 +58,5 @@ def test_the_installed_commands_train_plan_an_export_and_report_from_any_folder(
     unknown = subprocess.run(tfprune + ["fly"], env=env, cwd=tmp_path, capture_output=True,
                              text=True, timeout=60)
     assert unknown.returncode != 0 and unknown.stderr.strip() == (
-        "error: unknown command 'fly'; valid: train, sweep, report, export, single-neuron "
-        "(tfprune --help)")
+        "error: unknown command 'fly'; valid: train, sweep, report, export, lmc, "
+        "single-neuron (tfprune --help)")
