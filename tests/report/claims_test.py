@@ -33,6 +33,9 @@ def test_every_claims_grid_is_a_valid_sweep(tmp_path):
 
 
 def test_differences_and_verdicts_by_hand(tmp_path):
+    def run_of(variant, seed):
+        return str(tmp_path / sweep.run_dir_name(variant, seed))
+
     acc = {"lrr": [0.90, 0.95, 0.96, 0.95], "imp": [0.90, 0.94, 0.94, 0.92]}
     flips = {"lrr": [None, 0.05, 0.04, 0.01, 0.0], "imp": [None, 0.02, 0.01, 0.0, 0.0]}
     values = {m: {s: [{"test_accuracy": a + 0.001 * s, "sign_flips_vs_prev_round": f,
@@ -41,14 +44,14 @@ def test_differences_and_verdicts_by_hand(tmp_path):
               for m in acc}
     values["imp"][2] = values["imp"][2][:4]  # one run is a round short: rounds in common
     fake_sweep(tmp_path, values)
-    d = claims.differences(claims.get("lrr_beats_imp"), str(tmp_path), [0, 1, 2])
+    d = claims.differences(claims.get("lrr_beats_imp"), run_of, [0, 1, 2])
     np.testing.assert_allclose(d, [[1, 2, 3]] * 3, atol=1e-9)  # points, pruned rounds 1-3
-    result = claims.evaluate(claims.get("lrr_beats_imp"), str(tmp_path), [0, 1, 2])
+    result = claims.evaluate(claims.get("lrr_beats_imp"), run_of, [0, 1, 2])
     assert (result.mean, result.agree, result.pairs) == (pytest.approx(2.0), 9, 9)
     assert result.verdict == "holds"  # every seed +2 on average: the interval is the point 2
-    early = claims.differences(claims.get("lrr_flips_signs_early"), str(tmp_path), [0, 1])
+    early = claims.differences(claims.get("lrr_flips_signs_early"), run_of, [0, 1])
     np.testing.assert_allclose(early, [[5 - 1, 4 - 0]] * 2, atol=1e-9)  # rounds 1,2 vs 3,4
-    assert claims.evaluate(claims.get("imp_keeps_its_rewind_signs"), str(tmp_path),
+    assert claims.evaluate(claims.get("imp_keeps_its_rewind_signs"), run_of,
                            [0, 1, 2]).agree == 9
     with pytest.raises(ValueError, match="no run of variant 'imp_lrr_mask', seed 0"):
-        claims.evaluate(claims.get("lrr_finds_better_masks"), str(tmp_path), [0])
+        claims.evaluate(claims.get("lrr_finds_better_masks"), run_of, [0])

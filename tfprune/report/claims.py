@@ -12,12 +12,10 @@ Add a claim by adding an entry to CLAIMS: no engine code changes.
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 
 from tfprune.core.rundir import RunDir
-from tfprune.grid import sweep
 from tfprune.report import stats
 
 
@@ -116,19 +114,20 @@ def grid(claims):
         str(v).startswith("@") for v in kv[1].values())))
 
 
-def _values(folder, term, seed):
+def _values(run_of, term, seed):
     """The term's metric per pruned round of one seed's run (None where missing)."""
-    run = RunDir(os.path.join(folder, sweep.run_dir_name(term.variant, seed)))
+    run = RunDir(run_of(term.variant, seed))
     if not run.is_run():
         raise ValueError(f"{run.root}: no run of variant {term.variant!r}, seed {seed}")
     return [run.metrics(r).get(term.metric) for r in run.completed_rounds() if r > 0]
 
 
-def differences(claim, folder, seeds):
-    """The claim's differences, seeds x rounds, from the sweep folder's runs."""
+def differences(claim, run_of, seeds):
+    """The claim's differences, seeds x rounds; `run_of(variant, seed)` is the folder of a run
+    (in a sweep folder: `os.path.join(out, grid.sweep.run_dir_name(variant, seed))`)."""
     rows = []
     for seed in seeds:
-        series = [(term, _values(folder, term, seed)) for term in claim.terms]
+        series = [(term, _values(run_of, term, seed)) for term in claim.terms]
         common = min(len(v) for t, v in series if t.rounds == "pruned") if any(
             t.rounds == "pruned" for t, _ in series) else None
         parts = []
@@ -144,6 +143,6 @@ def differences(claim, folder, seeds):
     return np.array([r[:width] for r in rows])
 
 
-def evaluate(claim, folder, seeds):
-    """The claim's `stats.Paired` from the runs of the sweep folder `folder`."""
-    return stats.paired(differences(claim, folder, seeds), claim.kind, claim.margin)
+def evaluate(claim, run_of, seeds):
+    """The claim's `stats.Paired` from its runs (`run_of`: as `differences`)."""
+    return stats.paired(differences(claim, run_of, seeds), claim.kind, claim.margin)
