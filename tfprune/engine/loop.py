@@ -17,7 +17,7 @@ import time
 
 from absl import logging
 
-from tfprune.core import analysis, clock, faults, files
+from tfprune.core import analysis, clock, faults, files, rundir
 from tfprune.core.mask import Mask
 from tfprune.core.rundir import RunDir, WorkerRunDir
 from tfprune.engine import (
@@ -254,8 +254,11 @@ def start_or_resume(context, r, data, previous, resumed):
     initial_epoch = resume.first_epoch(c.config, c.method, r)
     if resumed:  # killed mid-round: go on from its resume folder, as if never stopped
         logging.info("resuming round %d after epoch %d", r, resumed["epoch"])
-        state.restore_state(c.model, c.run_dir.source(c.run_dir.resume_dir(r)))
-        masked_model.set_masks(c.model, masked_model.get_masks(c.model))  # JAX: the step's too
+        folder = c.run_dir.source(c.run_dir.resume_dir(r))
+        state.restore_state(c.model, folder)
+        saved = os.path.join(folder, rundir.MASK_NPZ)  # the masks then (older folders: none)
+        masked_model.set_masks(c.model, Mask.load(saved) if os.path.exists(saved)
+                               else masked_model.get_masks(c.model))  # JAX: the step's too
         go_on = resume.resume_epoch(c.config, c.method, r, resumed)
         feed.skip(data, go_on - initial_epoch)
         return go_on
@@ -285,9 +288,11 @@ def _fit_callbacks(context, r, data, flips, prefix):
 def _round_metrics(context, r, mask, test, last, sign_flips_per_epoch):
     """metrics.json of round `r` before its analyses: mask, test and last epoch's numbers.
     `epochs_total`: the training epochs behind the round's network, its own and every earlier
-    round's (saliency masks need no training: a SNIP or SynFlow round counts its own)."""
+    round's (a SNIP or SynFlow mask needs no training: IMP's rounds with it count their own and
+    the epochs to the rewind point)."""
     epochs = context.config.epochs - resume.first_epoch(context.config, context.method, r)
-    earlier = 0 if context.config.pruning in saliency.NAMES else sum(
+    at_init = context.config.pruning in saliency.NAMES and context.method.weights == "rewind"
+    earlier = context.config.rewind_epoch if at_init else sum(
         m["epochs"] for m in context.results[:r])
     return {
         "round": r,

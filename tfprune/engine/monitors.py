@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from tfprune.core import faults, rundir
+from tfprune.masking import masked_model
 from tfprune.training.callbacks import Callback
 from tfprune.training.state import save_state
 
@@ -71,10 +72,14 @@ class StopIfDiverged(Callback):
 
 def save_resume_point(model, directory, epoch, logs=None, sign_flips_per_epoch=()):
     """Saves the whole state into the resume folder `directory` (atomically) with
-    progress.json: the epochs done, the last epoch's logs and the sign flips per epoch."""
+    progress.json (the epochs done, the last epoch's logs and the sign flips per epoch) and
+    mask.npz (the masks then: GMP, SET and RigL change them mid-round, and a Keras 3 state
+    holds no masks)."""
     progress = {"epoch": epoch, "logs": {k: float(v) for k, v in (logs or {}).items()},
                 "sign_flips_per_epoch": list(sign_flips_per_epoch)}
-    save_state(model, directory, extra={rundir.PROGRESS_JSON: progress})
+    masks = masked_model.get_masks(model)
+    save_state(model, directory, extra={rundir.PROGRESS_JSON: progress,
+                                        rundir.MASK_NPZ: {k: masks[k] for k in masks}})
 
 
 class EpochCheckpoint(Callback):
