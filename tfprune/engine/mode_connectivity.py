@@ -22,6 +22,7 @@ import numpy as np
 from absl import logging
 
 from tfprune.core import connectivity, files
+from tfprune.core.mask import Mask
 from tfprune.core.rundir import RunDir
 from tfprune.engine import build, experiments, feed, methods
 from tfprune.engine.config import Config
@@ -82,7 +83,11 @@ class Path:
             elif not np.issubdtype(np.asarray(a).dtype, np.floating):
                 value = a  # counters (tfmot's step) are not on the path
             variable.assign(value)
-        masked_model.set_masks(self.model, masked_model.get_masks(self.model))
+        # tf_keras: the masks were interpolated with the weights (their union); a Keras 3
+        # model's masks are not among its weights: every weight kept (the ends' pruned ones
+        # are zero already), not the mask a trained copy left set
+        masked_model.set_masks(self.model, masked_model.get_masks(self.model) if any(
+            self._is_mask) else Mask.ones_like(masked_model.get_kernels(self.model)))
         self.recompute_batch_norm()
         test = self.model.evaluate(self.data.test, verbose=0, return_dict=True)
         return 1.0 - float(test["accuracy"]), float(test["loss"])
