@@ -68,9 +68,10 @@ class Path:
     def state_of(self, folder):
         """The model's weights (every variable of the model, masks too) saved in `folder`."""
         state.restore_state(self.model, folder)
-        return [np.asarray(v.numpy()).copy() for v in self._weights]
+        return self.weights()
 
     def weights(self):
+        """The model's weights now (every variable of the model, masks too), copied."""
         return [np.asarray(v.numpy()).copy() for v in self._weights]
 
     def evaluate(self, first, second, alpha):
