@@ -6,6 +6,7 @@
     tfprune export --run=runs/lrr --best       # deployable models of a finished run
     tfprune lmc --run=runs/imp                 # linear mode connectivity: error barriers
     tfprune single-neuron --dim=1,2,10         # the paper's one-neuron theory, numpy only
+    tfprune reproduce --scale=laptop           # every claim of the paper, judged over seeds
 
 `tfprune <command> --help` lists a command's flags.
 """
@@ -13,7 +14,7 @@ import importlib
 import sys
 
 COMMANDS = {"train": "train", "sweep": "sweep", "report": "report", "export": "export",
-            "lmc": "lmc", "single-neuron": "single_neuron"}
+            "lmc": "lmc", "single-neuron": "single_neuron", "reproduce": "reproduce"}
 
 
 def main(argv=None):

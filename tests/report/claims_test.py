@@ -7,7 +7,7 @@ import pytest
 
 from tfprune.engine.config import Config
 from tfprune.grid import sweep
-from tfprune.report import claims
+from tfprune.report import claims, stats
 
 
 def fake_sweep(folder, values):
@@ -55,3 +55,42 @@ def test_differences_and_verdicts_by_hand(tmp_path):
                            [0, 1, 2]).agree == 9
     with pytest.raises(ValueError, match="no run of variant 'imp_lrr_mask', seed 0"):
         claims.evaluate(claims.get("lrr_finds_better_masks"), run_of, [0])
+
+
+def test_width_claim_and_scale_overrides(tmp_path):
+    def run_of(variant, seed):
+        return str(tmp_path / sweep.run_dir_name(variant, seed))
+
+    acc = {"lrr": [0.9, 0.96], "imp": [0.9, 0.93], "lrr_narrow": [0.9, 0.92],
+           "imp_narrow": [0.9, 0.91]}
+    fake_sweep(tmp_path, {v: {s: [{"test_accuracy": a} for a in values] for s in (0, 1, 2)}
+                          for v, values in acc.items()})
+    claim = claims.get("width_helps_lrr_more")
+    np.testing.assert_allclose(claims.differences(claim, run_of, [0, 1, 2]), [[2.0]] * 3,
+                               atol=1e-9)  # LRR gains 4 points from width, IMP 2
+    variants = claims.grid([claim], {"lrr_narrow": {"width": 32}, "imp_narrow": {"width": 32}})
+    assert variants["lrr_narrow"] == {"method": "lrr", "width": 32} and variants["lrr"] == {
+        "method": "lrr"}
+
+
+def test_single_neuron_claim_is_judged_by_its_simulation():
+    claim = claims.get("single_neuron_theory")
+    assert claims.grid([claim]) == {}
+    a0 = [1.0, 1.0, -1.0, -1.0, 2.0]
+    w1 = [1.0, -1.0, 1.0, -1.0, 0.5]
+    results = dict(a0=a0, w1_0=w1, imp_success=[True, False, False, False, True],
+                   lrr_success=[True, True, False, False, True])
+    assert claims.judge_theory(claim, results).agree == 5
+    results["imp_success"][1] = True  # IMP succeeded with w1(0) < 0: against the theory
+    results["lrr_success"][2] = True  # LRR succeeded with a(0) < 0: against it too
+    result = claims.judge_theory(claim, results)
+    assert (result.agree, result.pairs, result.verdict) == (3, 5, "does not hold")
+
+
+def test_first_and_last_rounds_must_not_overlap(tmp_path):
+    fake_sweep(tmp_path, {"lrr": {0: [{"sign_flips_vs_prev_round": f} for f in (None, .2, .1, 0)],
+                                  1: [{"sign_flips_vs_prev_round": f} for f in (None, .2, .1, 0)]}})
+    with pytest.raises(ValueError, match="first 2 and the last 2 pruned rounds: it needs 4 or "
+                                         "more, the runs of 'lrr' have 3"):
+        claims.differences(claims.get("lrr_flips_signs_early"),
+                           lambda v, s: str(tmp_path / sweep.run_dir_name(v, s)), [0, 1])

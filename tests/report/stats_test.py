@@ -44,3 +44,29 @@ def test_close_claims_and_bad_arguments():
         stats.paired([[1.0]], kind="close")
     text = stats.paired([[1.0, 2.0], [1.5, 0.5], [2.0, 1.0]]).describe(" points")
     assert text.startswith("+1.33 [") and text.endswith(" points, 6/6 pairs agree: holds")
+
+
+def test_wilson_interval_known_answers():
+    # Wilson score intervals, z = 1.96 (Newcombe 1998, table I: 81/263 -> 0.2553 to 0.3662)
+    assert stats.wilson(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+    assert stats.wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert stats.wilson(10, 10) == pytest.approx((0.7225, 1.0), abs=1e-4)
+    with pytest.raises(ValueError, match="0 <= agree <= trials"):
+        stats.wilson(3, 2)
+
+
+@pytest.mark.parametrize("agree,trials,verdict", [
+    (300, 300, "holds"),          # [0.987, 1]: above 0.9
+    (285, 300, "holds"),          # 0.95 [0.919, 0.969]
+    (270, 300, "inconclusive"),   # 0.90 [0.861, 0.928] contains 0.9
+    (10, 10, "inconclusive"),     # too few seeds: [0.72, 1]
+    (150, 300, "does not hold"),  # 0.5 [0.44, 0.56]
+])
+def test_share_claims(agree, trials, verdict):
+    result = stats.share([True] * agree + [False] * (trials - agree), level=0.9)
+    assert (result.verdict, result.agree, result.pairs) == (verdict, agree, trials)
+    assert result.mean == pytest.approx(agree / trials)
+    with pytest.raises(ValueError, match="level in"):
+        stats.share([True], level=1.5)
+    with pytest.raises(ValueError, match="judged by `share`"):
+        stats.paired([[1.0]], kind="share")

@@ -23,8 +23,9 @@ logs.quiet_native_logs()  # before TensorFlow loads
 
 from absl import flags  # noqa: E402
 
+from tfprune.commands import grid_flags  # noqa: E402
 from tfprune.engine import config_flags  # noqa: E402
-from tfprune.grid import shards, sweep  # noqa: E402
+from tfprune.grid import sweep  # noqa: E402
 
 config_flags.define_flags()
 flags.adopt_module_key_flags(config_flags)
@@ -33,23 +34,8 @@ flags.DEFINE_string("grid", None, "A JSON object {variant name: {config override
 flags.DEFINE_list("seeds", ["0"], "Seeds: every variant runs once per seed.")
 flags.DEFINE_list("widths", [], "Model widths to sweep (default: the model's own).")
 flags.DEFINE_string("out", "runs/sweep", "The sweep folder (one run directory per run).")
-flags.DEFINE_enum("executor", "serial", ["serial", "ray"], "serial: this process, one run after "
-                  "another; ray: a Ray task per run (pip install -e \".[ray]\").")
-flags.DEFINE_string("ray_address", None, "With --executor=ray: the cluster to join (auto, or "
-                    "HOST:PORT); default: start a local Ray in this process.")
-flags.DEFINE_float("cpus_per_run", 1.0, "With --executor=ray: CPUs a run reserves.",
-                   lower_bound=0.0)
-flags.DEFINE_float("gpus_per_run", 0.0, "With --executor=ray: GPUs a run reserves; fractions "
-                   "let small runs share a GPU (0.5: two per GPU).", lower_bound=0.0)
-flags.DEFINE_integer("max_retries", 1, "Retries of a run that raises or whose process dies, "
-                     "before it is reported failed (bad input is never retried).", lower_bound=0)
-flags.DEFINE_string("shard", None, "I/N: run only shard I (from 0) of N of the grid, e.g. the "
-                    "index of a Slurm array task; the shards together run every run once.")
-flags.DEFINE_float("source_timeout", 24 * 3600.0, "With --shard: seconds a run waits for a "
-                   "source (mask_from/signs_from) that another shard runs.", lower_bound=0.0)
-config_flags.use_grouped_help(extra=("sweep", "grid", "seeds", "widths", "out", "executor",
-                                     "ray_address", "cpus_per_run", "gpus_per_run", "max_retries",
-                                     "shard", "source_timeout"))
+config_flags.use_grouped_help(extra=("sweep", "grid", "seeds", "widths", "out")
+                              + grid_flags.NAMES)
 FLAGS = flags.FLAGS
 
 
@@ -75,16 +61,7 @@ def main(argv):
         base = config_flags.config_from_flags().to_dict()
         for key in ("workdir", "name", "seed"):
             base.pop(key)
-        if FLAGS.executor != "ray" and (FLAGS.ray_address or FLAGS.gpus_per_run):
-            raise ValueError("--ray_address and --gpus_per_run need --executor=ray")
-        options = {}
-        if FLAGS.executor == "ray":
-            options = dict(ray_address=FLAGS.ray_address, cpus_per_run=FLAGS.cpus_per_run,
-                           gpus_per_run=FLAGS.gpus_per_run)
-        rows = sweep.run(base, variants, seeds, widths, FLAGS.out, executor=FLAGS.executor,
-                         shard=shards.parse(FLAGS.shard) if FLAGS.shard else None,
-                         max_retries=FLAGS.max_retries, source_timeout=FLAGS.source_timeout,
-                         **options)
+        rows = sweep.run(base, variants, seeds, widths, FLAGS.out, **grid_flags.run_options())
     last = {}
     for row in rows:
         last[(row["variant"], row["width"])] = row

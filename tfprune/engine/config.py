@@ -161,8 +161,9 @@ class Config:
     rewind_bn: bool = _field(False, "LRR or FT with BN rewind: pruned rounds reset BatchNorm (gamma, "
                              "beta, running statistics) and optimizer slots to the rewind point.",
                              topic=VARIANTS)
-    perturb_signs: float = _field(0.0, "Every --perturb_every epochs flip each surviving "
-                                  "weight's sign with this probability (0: off).", topic=VARIANTS)
+    perturb_signs: float = _field(0.0, "Every --perturb_every epochs (never after a round's "
+                                  "last) flip each surviving weight's sign with this "
+                                  "probability (0: off).", topic=VARIANTS)
     perturb_every: int = _field(30, "Epochs between sign perturbations (the paper: 30).",
                                 topic=VARIANTS)
     fixed_signs: bool = _field(False, "Fixed-sign training: after every step w <- |w| * sign(w "

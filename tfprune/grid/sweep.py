@@ -207,7 +207,7 @@ def other_settings(job):
     settings (up to FREE keys), or have run them until a divergence after which it was
     retrained with the changes that its config_changes.json records."""
     differing = config_changes.differences(config_changes.original(RunDir(job.workdir)),
-                                           job.config, _DEFAULTS)
+                                           job.config, DEFAULTS)
     if not differing:
         return None
     return (f"{job.workdir} is complete but ran other settings "
@@ -215,7 +215,7 @@ def other_settings(job):
             "to run it again")
 
 
-_DEFAULTS = Config().to_dict()  # for runs written before a key existed
+DEFAULTS = Config().to_dict()  # for runs written before a key existed
 
 
 def aggregate(out, workdirs):

@@ -7,6 +7,9 @@ taken per seed and round and oriented so that a positive value is what the claim
 with LRR's signs closes most of the gap" is `imp_lrr_signs` (+1), `imp` (-1/2), `lrr` (-1/2).
 `stats.paired` turns the seeds x rounds differences into the statistic and the verdict.
 
+A claim of the theory has no runs: `theory` names a simulation whose per-seed outcomes are
+compared with the prediction (kind "share": the share of seeds that agree).
+
 Add a claim by adding an entry to CLAIMS: no engine code changes.
 """
 from __future__ import annotations
@@ -35,7 +38,8 @@ class Claim:
     """One claim: its sentence, the variants it runs, the difference it tests.
 
     `scale` multiplies the difference (100: accuracy in points); `kind` and `margin` are
-    `stats.paired`'s.
+    `stats.paired`'s (or, for kind "share", `stats.share`'s level); `theory` names the entry of
+    THEORIES that a claim without runs is judged by.
     """
     name: str
     sentence: str
@@ -45,6 +49,7 @@ class Claim:
     margin: float | None = None
     scale: float = 100.0
     unit: str = " points"
+    theory: str | None = None
 
 
 _LRR, _IMP = {"method": "lrr"}, {"method": "imp"}
@@ -67,11 +72,12 @@ CLAIMS = (
           "LRR flips more signs in its first two pruned rounds than in its last two.",
           {"lrr": _LRR},
           (Term("lrr", 1, "sign_flips_vs_prev_round", "first:2"),
-           Term("lrr", -1, "sign_flips_vs_prev_round", "last:2"))),
+           Term("lrr", -1, "sign_flips_vs_prev_round", "last:2")), unit=" % of weights"),
     Claim("imp_keeps_its_rewind_signs",
           "IMP's survivors flip fewer signs against the rewind point than LRR's.",
           {"lrr": _LRR, "imp": _IMP},
-          (Term("lrr", 1, "sign_flips_vs_rewind"), Term("imp", -1, "sign_flips_vs_rewind"))),
+          (Term("lrr", 1, "sign_flips_vs_rewind"), Term("imp", -1, "sign_flips_vs_rewind")),
+          unit=" % of weights"),
     Claim("lrr_signs_close_the_gap",
           "IMP with LRR's signs closes more than half of the gap between IMP and LRR.",
           {"lrr": _LRR, "imp": _IMP,
@@ -87,7 +93,28 @@ CLAIMS = (
            "imp_perturbed": {"method": "imp", "perturb_signs": 0.3}},
           (Term("lrr_perturbed", 1), Term("lrr", -1), Term("imp_perturbed", -1),
            Term("imp", 1))),
+    Claim("width_helps_lrr_more",
+          "LRR gains more accuracy than IMP from a wider model (its own width vs a narrow one).",
+          {"lrr": _LRR, "imp": _IMP, "lrr_narrow": {"method": "lrr", "width": 0.5},
+           "imp_narrow": {"method": "imp", "width": 0.5}},
+          (Term("lrr", 1), Term("lrr_narrow", -1), Term("imp", -1), Term("imp_narrow", 1))),
+    Claim("single_neuron_theory",
+          "In the single hidden neuron, IMP succeeds exactly when a(0) > 0 and w1(0) > 0, and "
+          "LRR exactly when a(0) > 0.",
+          {}, (), kind="share", margin=0.9, scale=1.0, unit="", theory="single_neuron"),
 )
+
+
+def _single_neuron_matches(results):
+    """Per seed: both IMP's and LRR's outcomes are the theory's prediction."""
+    a0, w1 = np.asarray(results["a0"]), np.asarray(results["w1_0"])
+    return ((np.asarray(results["imp_success"]) == ((a0 > 0) & (w1 > 0)))
+            & (np.asarray(results["lrr_success"]) == (a0 > 0)))
+
+
+# A theory claim's judge: per-seed booleans (outcome == prediction) from the simulation's
+# results (theory.single_neuron.run's dict).
+THEORIES = {"single_neuron": _single_neuron_matches}
 
 
 def names():
@@ -102,14 +129,17 @@ def get(name):
     raise ValueError(f"unknown claim {name!r}; valid: {', '.join(names())}")
 
 
-def grid(claims):
-    """The sweep variants that `claims` need, each once, sources before their users."""
+def grid(claims, changes=None):
+    """The sweep variants that `claims` need, each once, sources before their users;
+    `changes` ({variant: {field: value}}, a scale's) change the variants it names."""
     variants = {}
     for claim in claims:
         for name, overrides in claim.variants.items():
             if variants.setdefault(name, overrides) != overrides:
                 raise ValueError(f"claims disagree on variant {name!r}: {variants[name]} and "
                                  f"{overrides}")
+    variants = {name: values | (changes or {}).get(name, {})
+                for name, values in variants.items()}
     return dict(sorted(variants.items(), key=lambda kv: any(
         str(v).startswith("@") for v in kv[1].values())))
 
@@ -133,6 +163,10 @@ def differences(claim, run_of, seeds):
         parts = []
         for term, values in series:
             kind, _, k = term.rounds.partition(":")
+            if kind != "pruned" and 2 * int(k) > len(values):
+                raise ValueError(f"claim {claim.name} compares the first {k} and the last {k} "
+                                 f"pruned rounds: it needs {2 * int(k)} or more, the runs of "
+                                 f"{term.variant!r} have {len(values)}")
             picked = {"pruned": values[:common], "first": values[:int(k or 0)],
                       "last": values[-int(k or 1):]}[kind]
             parts.append(term.weight * np.asarray(picked, np.float64))
@@ -146,3 +180,8 @@ def differences(claim, run_of, seeds):
 def evaluate(claim, run_of, seeds):
     """The claim's `stats.Paired` from its runs (`run_of`: as `differences`)."""
     return stats.paired(differences(claim, run_of, seeds), claim.kind, claim.margin)
+
+
+def judge_theory(claim, results):
+    """A theory claim's `stats.Paired` from its simulation's `results`."""
+    return stats.share(THEORIES[claim.theory](results), claim.margin)

@@ -42,7 +42,7 @@ def _plain(value):
     return np.format_float_positional(value, precision=2, fractional=False, trim="-")
 
 
-def _log_ticks(values, max_ticks):
+def log_ticks(values, max_ticks):
     """Tick positions among the positive `values` for a log axis, at most about `max_ticks` of
     them: from the largest down, each value at least 1/max_ticks of the (log) span below the last
     one kept, so that labels do not overlap; the smallest takes the place of the last one kept if
@@ -73,10 +73,10 @@ def _round_log_ticks(low, high, max_ticks):
                  if low * (1 - 1e-9) <= s * 10.0 ** e <= high * (1 + 1e-9)]
         if len(ticks) >= 3:
             break
-    return _log_ticks(ticks, max_ticks) or [high]
+    return log_ticks(ticks, max_ticks) or [high]
 
 
-def _plain_log_axis(axis, ticks):
+def plain_log_axis(axis, ticks):
     """Labels a log-scale axis at `ticks` with plain numbers, and its minor ticks not at all."""
     axis.set_major_locator(ticker.FixedLocator(ticks))
     axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _plain(v)))
@@ -93,7 +93,7 @@ def _first_runs(groups):
     return " (first run of each group)" if any(len(p) > 1 for p in groups.values()) else ""
 
 
-def _save(fig, path):
+def save(fig, path):
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path)
@@ -105,7 +105,7 @@ def _saves(draw):
     rows), saving the figure as the PNG `path`."""
     def saved(groups, path):
         fig, header, rows = draw(groups)
-        _save(fig, path)
+        save(fig, path)
         return header, rows
 
     saved.__name__, saved.__doc__ = draw.__name__.lstrip("_"), draw.__doc__
@@ -126,7 +126,7 @@ def _accuracy_vs_density(groups):
         rows += [(label, int(r), d, m, s) for r, d, m, s in zip(rounds, density, mean, std)]
     ax.set_xscale("log")
     ax.minorticks_off()
-    _plain_log_axis(ax.xaxis, _log_ticks(densities, max_ticks=7))
+    plain_log_axis(ax.xaxis, log_ticks(densities, max_ticks=7))
     ax.invert_xaxis()
     ax.set_xlabel("density (fraction of weights kept)")
     ax.set_ylabel("test accuracy (%)")
@@ -177,7 +177,7 @@ def _layer_density(groups):
             values += density
         ax.set_yscale("log")
         positive = [v for v in values if v > 0] or [1.0]
-        _plain_log_axis(ax.yaxis, _round_log_ticks(min(positive), max(positive), max_ticks=8))
+        plain_log_axis(ax.yaxis, _round_log_ticks(min(positive), max(positive), max_ticks=8))
         ax.set_title(label, fontsize=9)
         _integer_rounds(ax)
         ax.set_ylabel("layer density (fraction kept)")
@@ -236,7 +236,7 @@ def _mask_overlap(groups):
                  fontsize=9)
     ax.set_xscale("log")
     ax.minorticks_off()
-    _plain_log_axis(ax.xaxis, _log_ticks(densities, max_ticks=7))
+    plain_log_axis(ax.xaxis, log_ticks(densities, max_ticks=7))
     ax.invert_xaxis()
     ax.set_xlabel("density")
     ax.set_ylabel("mask overlap (Jaccard)")
@@ -335,7 +335,7 @@ def _structures(groups):
             densities += density.tolist()
         ax.set_xscale("log")
         ax.minorticks_off()
-        _plain_log_axis(ax.xaxis, _log_ticks(densities, max_ticks=5))
+        plain_log_axis(ax.xaxis, log_ticks(densities, max_ticks=5))
         ax.invert_xaxis()
         ax.set_title(f"--structure={kind}", fontsize=9)
         ax.set_xlabel("density")
@@ -437,7 +437,7 @@ def write(paths, out):
             sections += ["", f"## {name}", "", f"Not drawn: {e}"]
             continue
         png = os.path.join(out, f"{name}.png")
-        _save(fig, png)
+        save(fig, png)
         written.append(png)
         sections += ["", f"## {name}", "", f"![{name}]({name}.png)", "", _table(header, rows)]
     changes = [f"- {path}: from round {c['from_round']} (diverged at epoch "

@@ -6,13 +6,7 @@ that a positive difference is what the claim says. Seeds are the independent rep
 (the points of one seed share its initialization and data order), so the 95% interval is
 Student's t over the per-seed means of the differences.
 
-The verdict rules (stated once, here, and printed in every report):
-    greater  holds when the interval lies above 0 and at least 2/3 of the seed-point pairs
-             agree (difference > 0); does not hold when the interval lies below 0, or the mean
-             is at most 0 with at most 1/3 agreeing; inconclusive otherwise.
-    close    (|difference| within `margin`) holds when the interval lies inside
-             (-margin, margin); does not hold when it lies wholly outside; inconclusive
-             otherwise. Agreeing pairs: |difference| < margin.
+The verdict rules are stated once, in RULES, and printed in every report.
 """
 from __future__ import annotations
 
@@ -21,7 +15,19 @@ import math
 
 import numpy as np
 
-KINDS = ("greater", "close")
+RULES = {
+    "greater": "holds when the 95% interval of the mean difference lies above 0 and at least "
+               "2/3 of the seed-density pairs agree (difference > 0); does not hold when the "
+               "interval lies below 0, or the mean is at most 0 with at most 1/3 agreeing; "
+               "inconclusive otherwise.",
+    "close": "holds when the 95% interval of the mean difference lies inside (-margin, "
+             "margin); does not hold when it lies wholly outside; inconclusive otherwise "
+             "(agreeing pairs: |difference| < margin).",
+    "share": "holds when the Wilson 95% interval of the share of seeds whose outcome is the "
+             "prediction lies above the level; does not hold when it lies below; inconclusive "
+             "otherwise.",
+}
+KINDS = tuple(RULES)
 VERDICTS = ("holds", "does not hold", "inconclusive")
 # Student's t, two-sided 95% (the 0.975 quantile) for 1..30 degrees of freedom; 1.96 beyond.
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
@@ -90,6 +96,8 @@ def paired(differences, kind="greater", margin=None) -> Paired:
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")
+    if kind == "share":
+        raise ValueError("a 'share' claim is judged by `share`, not `paired`")
     if kind == "close" and not (margin is not None and margin > 0):
         raise ValueError("a 'close' claim needs a positive margin")
     d = np.atleast_2d(np.asarray(differences, np.float64))
@@ -112,3 +120,38 @@ def paired(differences, kind="greater", margin=None) -> Paired:
         else:
             verdict = "inconclusive"
     return Paired(mean, low, high, agree, int(d.size), int(d.shape[0]), verdict)
+
+
+def wilson(agree: int, trials: int) -> tuple[float, float]:
+    """The Wilson score 95% interval of a proportion `agree` / `trials`.
+
+    Example:
+      >>> [round(v, 3) for v in wilson(45, 50)]
+      [0.786, 0.957]
+    """
+    if trials < 1 or not 0 <= agree <= trials:
+        raise ValueError(f"need 0 <= agree <= trials and trials >= 1, got {agree}/{trials}")
+    z = 1.96
+    p = agree / trials
+    center = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (
+        1 + z * z / trials)
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def share(matches, level) -> Paired:
+    """The `Paired` statistic of a share of trials agreeing with a prediction (`matches`: one
+    boolean per trial, each an independent seed): the share, its Wilson 95% interval, and the
+    verdict against `level` (the "share" rule).
+
+    Example:
+      >>> share([True] * 99 + [False], level=0.9).verdict
+      'holds'
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"a 'share' claim needs a level in (0, 1), got {level!r}")
+    m = np.asarray(matches, bool).ravel()
+    agree = int(np.count_nonzero(m))
+    low, high = wilson(agree, m.size)
+    verdict = "holds" if low > level else "does not hold" if high < level else "inconclusive"
+    return Paired(agree / m.size, low, high, agree, int(m.size), int(m.size), verdict)

@@ -138,7 +138,9 @@ class SetSigns(Callback):
 
 
 class PerturbSigns(Callback):
-    """Every `every` epochs, flips each surviving weight's sign with `probability`.
+    """Every `every` epochs, flips each surviving weight's sign with `probability`; never after
+    the last epoch of a `fit` (a perturbation is for training to recover from, and the round's
+    network is measured right after that epoch).
 
     `flipped` collects (epoch, weights flipped, surviving weights) per perturbation.
     The random draw of epoch e is seeded by (*seed, e), so a resumed round repeats it.
@@ -152,7 +154,7 @@ class PerturbSigns(Callback):
         self.flipped = []
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
+        if (epoch + 1) % self.every or epoch + 1 >= self.params.get("epochs", epoch + 2):
             return
         mask = masked_model.get_masks(self.model)
         rng = np.random.default_rng(self.seed + [epoch])
