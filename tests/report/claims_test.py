@@ -7,7 +7,7 @@ import pytest
 
 from tfprune.engine.config import Config
 from tfprune.grid import sweep
-from tfprune.report import claims, stats
+from tfprune.report import claims
 
 
 def fake_sweep(folder, values):
