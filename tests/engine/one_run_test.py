@@ -86,6 +86,19 @@ def test_set_and_rigl_hold_the_density_move_connections_and_resume_exactly(metho
     assert_same_run(RunDir(tmp_path / "run"), run)
 
 
+def test_a_dynamic_run_without_a_mask_update_is_refused():
+    from types import SimpleNamespace
+    data = SimpleNamespace(train=SimpleNamespace(cardinality=lambda: STEPS))
+    method = methods_lib.get("set")
+    c = Config(method="set", rounds=1, epochs=2, update_every=100)  # updates until step 96
+    with pytest.raises(ValueError, match=r"--update_every=100 leaves --method=set no mask update "
+                                         r"between --update_start_epoch=0 and "
+                                         r"--update_end_epoch=3 \(96 steps at 32 an epoch\)"):
+        one_run.check_updates(c, method, data)
+    one_run.check_updates(Config(method="set", rounds=1, epochs=2, update_every=95), method,
+                          data)  # one update, at step 95
+
+
 def test_one_run_settings_are_checked_in_one_line():
     assert [m for m in methods_lib.names() if methods_lib.get(m).one_run] == ["gmp", "rigl",
                                                                                "set"]

@@ -2,8 +2,8 @@
 
 The project's files (those git tracks, plus new ones it does not ignore) must not cite the
 team's private notes, which no user has: docs/paper.md holds the paper's protocol and numbers,
-bench/RESULTS.md the measurements. Every relative link of README.md and docs/*.md must name a
-file of the project.
+bench/RESULTS.md the measurements. Every relative link of README.md and docs/**/*.md must
+name a file of the project.
 """
 import glob
 import os
@@ -73,8 +73,8 @@ def test_no_file_speaks_of_one_particular_machine():
 
 
 def markdown_files():
-    return ["README.md"] + sorted(os.path.relpath(p, ROOT)
-                                  for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
+    return ["README.md"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(
+        os.path.join(ROOT, "docs", "**", "*.md"), recursive=True))
 
 
 def relative_links(text):

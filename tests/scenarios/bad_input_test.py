@@ -196,6 +196,9 @@ CASES = [  # (id, starting folder, flags after BASE_ARGS, expected text of the e
     ("gmp + reinit", "new", ["--method=gmp", "--reinit"],
      "error: --method=gmp changes its mask as it trains: it takes no --reinit (round restarts, "
      "transferred masks and structures are for lrr, imp, ft)"),
+    ("set without an update", "new", ["--method=set"],
+     "error: --update_every=100 leaves --method=set no mask update between "
+     "--update_start_epoch=0 and --update_end_epoch=1 (32 steps at 32 an epoch)"),
     ("rigl + mirrored", "new", ["--method=rigl", "--strategy=mirrored"],
      "error: --method=rigl takes its gradients on one device: use --strategy=default"),
     ("set from a magnitude mask", "new", ["--method=set", "--pruning=erk_magnitude"],

@@ -59,4 +59,8 @@ def test_the_installed_commands_train_plan_an_export_and_report_from_any_folder(
                              text=True, timeout=60)
     assert unknown.returncode != 0 and unknown.stderr.strip() == (
         "error: unknown command 'fly'; valid: train, sweep, report, export, lmc, "
-        "single-neuron (tfprune --help)")
+        "single-neuron, reproduce (tfprune --help)")
+    refused = subprocess.run(tfprune + ["reproduce", "--scale=big"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and refused.stderr.strip().splitlines()[-1] == (
+        "error: unknown scale 'big'; valid: smoke, laptop, gpu")

@@ -45,11 +45,14 @@ def test_bad_input_fails_the_process_with_the_line_on_stderr_and_writes_nothing(
     assert not workdir.exists()
 
 
-def parse(*args):
+def parse(*args, given=False):
+    """The Config of these flags (`given`: the fields they set, unresolved)."""
     from absl import flags
     values = flags.FlagValues()
     config_flags.define_flags(flag_values=values)
     values(["train", *args])
+    if given:
+        return config_flags.given_values(flag_values=values)
     return config_flags.config_from_flags(flag_values=values)
 
 
@@ -60,6 +63,15 @@ def test_flags_round_trip_to_the_default_config():
 def test_late_rewind_allows_a_rewind_point_after_the_warm_up():
     config = parse("--rewind_epoch=3", "--late_rewind")
     assert config.rewind_epoch == 3 and config.warmup_epochs == 1
+
+
+def test_a_grid_base_holds_the_given_flags_unresolved():
+    """gmp's --final_density resolves from --rounds: a sweep's base must leave it to each run
+    (a variant with other --rounds, or --method=lrr, would inherit a wrong or foreign value)."""
+    assert parse("--method=gmp", "--rounds=4", given=True) == {"method": "gmp", "rounds": 4}
+    assert parse("--method=gmp", "--rounds=4").final_density == pytest.approx(0.8 ** 4)
+    smoke = parse("--config=renda_cifar10_resnet20", "--smoke", "--epochs=2", given=True)
+    assert smoke["model"] == "resnet20" and smoke["epochs"] == 2 and "seed" not in smoke
 
 
 def test_ignore_layers_flag_is_a_list():

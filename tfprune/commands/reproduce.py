@@ -49,16 +49,15 @@ SETTINGS = "reproduce.json"  # the scale and base configuration a folder's runs 
 
 
 def base_config(scale):
-    """The scale's base configuration with the config flags given on the command line."""
-    given = {f.name: FLAGS[f.name].value for f in dataclasses.fields(Config)
-             if FLAGS[f.name].present}
+    """The scale's base configuration with the config flags given on the command line, as
+    given (each run resolves its own defaults); bad values fail here."""
+    given = config_flags.given_values()
     for key in ("workdir", "name", "seed", "config", "smoke"):
-        if key in given or (key in FLAGS and FLAGS[key].present):
+        if key in given or FLAGS[key].present:
             raise ValueError(f"--{key} is set per run by reproduce (--out, --seeds, --scale); "
                              "leave it out")
-    base = Config.from_dict(scale.base | given).to_dict()
-    for key in ("workdir", "name", "seed"):
-        base.pop(key)
+    base = scale.base | given
+    Config.from_dict(base)
     return base
 
 
@@ -70,7 +69,8 @@ def check_folder(out, settings, jobs):
         if old["scale"] != settings["scale"]:
             raise ValueError(f"--out={out} holds the {old['scale']} scale's runs, not "
                              f"{settings['scale']}'s; use another --out")
-        differing = config_changes.differences(old["base"], settings["base"])
+        differing = config_changes.differences(Config.from_dict(old["base"]).to_dict(),
+                                               Config.from_dict(settings["base"]).to_dict())
         if differing:
             raise ValueError(f"--out={out} holds runs of other settings "
                              f"({config_changes.describe(differing)}); use another --out")
@@ -162,8 +162,8 @@ def main(argv):
         outcomes = judge(chosen, scale, seeds, variants, out)
         preamble = [
             f"Scale **{scale.name}**: {scale.cost}. Seeds: {', '.join(map(str, seeds))}.",
-            "Base configuration of every run: " + ", ".join(
-                f"{k}={v}" for k, v in sorted(base.items()) if Config().to_dict()[k] != v) + ".",
+            "Base configuration of every run (the rest: tfprune's defaults): " + ", ".join(
+                f"{k}={v}" for k, v in sorted(base.items())) + ".",
             "Each claim's difference is taken per seed and per pruned round (density); the 95% "
             "interval is Student's t over the per-seed means (seeds are the independent "
             "repetitions).",

@@ -58,9 +58,9 @@ def main(argv):
             raise ValueError(f"--seeds takes integers and --widths numbers, got "
                              f"--seeds={','.join(FLAGS.seeds)} --widths={','.join(FLAGS.widths)}"
                              ) from None
-        base = config_flags.config_from_flags().to_dict()
-        for key in ("workdir", "name", "seed"):
-            base.pop(key)
+        config_flags.config_from_flags()  # bad flags fail here, before any run
+        base = {k: v for k, v in config_flags.given_values().items()
+                if k not in ("workdir", "name", "seed")}
         rows = sweep.run(base, variants, seeds, widths, FLAGS.out, **grid_flags.run_options())
     last = {}
     for row in rows:

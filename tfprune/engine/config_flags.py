@@ -73,15 +73,23 @@ def use_grouped_help(extra=(), cls=config_lib.Config, flag_values=flags.FLAGS):
                        lambda: grouped_help(cls, flag_values, extra))
 
 
-def config_from_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
-    """Builds a validated `cls` from the parsed flags (over the --config values, if any)."""
+def given_values(cls=config_lib.Config, flag_values=flags.FLAGS):
+    """The fields that the command line sets, unresolved: the --config's values, then the flags
+    given explicitly. A grid passes them to each of its runs, which resolves its own defaults
+    (e.g. gmp's --final_density from that run's --rounds)."""
     if flag_values["smoke"].value and not flag_values["config"].value:
         raise ValueError("--smoke needs --config")
     base = {}
     if flag_values["config"].value:
         base = configs.get(flag_values["config"].value, smoke=flag_values["smoke"].value)
-    return cls(**{f.name: flag_values[f.name].value
-                  if flag_values[f.name].present or f.name not in base else base[f.name]
+    return base | {f.name: flag_values[f.name].value for f in dataclasses.fields(cls)
+                   if flag_values[f.name].present}
+
+
+def config_from_flags(cls=config_lib.Config, flag_values=flags.FLAGS):
+    """Builds a validated `cls` from the parsed flags (over the --config values, if any)."""
+    given = given_values(cls, flag_values)
+    return cls(**{f.name: given[f.name] if f.name in given else flag_values[f.name].value
                   for f in dataclasses.fields(cls)})
 
 

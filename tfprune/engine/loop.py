@@ -152,6 +152,7 @@ def _run(config, run_dir, strategy, callbacks, stopwatch):
         sources = experiments.sources(config, model)
         if config.pruning == "synflow" and not done:  # a model it cannot score: before any file
             scoring.check_synflow(model)
+        one_run.check_updates(config, method, data)  # SET/RigL without an update: refused
         channels = experiments.channel_map(config, model)
         previous = rewind_kernels = None
         if done:

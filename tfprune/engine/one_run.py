@@ -33,6 +33,21 @@ def gradual_schedule(config, steps_per_epoch):
                            final=config.final_density)
 
 
+def check_updates(config, method, data):
+    """Refuses a SET or RigL run whose window holds no mask update (its first is `update_every`
+    steps after the window opens): such a run would train its random mask silently."""
+    if not method.one_run or method.updates == "gradual":
+        return
+    steps = feed.steps_per_epoch(data, config.batch_size)
+    begin, end = config.update_start_epoch * steps, config.update_end_epoch * steps
+    if begin + config.update_every >= end:
+        raise ValueError(f"--update_every={config.update_every} leaves --method={config.method} "
+                         f"no mask update between --update_start_epoch="
+                         f"{config.update_start_epoch} and --update_end_epoch="
+                         f"{config.update_end_epoch} ({end - begin} steps at {steps} an epoch): "
+                         "lower --update_every or widen the window")
+
+
 def callbacks(config, method, r, data):
     """The mask-update callback of round `r` of a one-run method ([] for the others)."""
     if not method.one_run:

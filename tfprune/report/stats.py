@@ -58,11 +58,6 @@ class Paired:
     seeds: int
     verdict: str
 
-    def describe(self, unit=""):
-        """"+1.23 [0.45, 2.01] points, 8/9 pairs agree: holds"."""
-        return (f"{self.mean:+.2f} [{self.low:+.2f}, {self.high:+.2f}]{unit}, {self.agree}/"
-                f"{self.pairs} pairs agree: {self.verdict}")
-
 
 def interval(differences) -> tuple[float, float, float]:
     """(mean, low, high): the mean of every difference and the 95% t interval of the mean of
