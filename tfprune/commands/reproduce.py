@@ -19,7 +19,6 @@ program.select_backend()  # before keras is imported
 
 logs.quiet_native_logs()  # before TensorFlow loads
 
-import dataclasses  # noqa: E402
 import os  # noqa: E402
 
 from absl import flags, logging  # noqa: E402
