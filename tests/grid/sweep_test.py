@@ -27,6 +27,17 @@ def test_expand_resolves_references_to_the_same_seed_and_width(tmp_path):
                                                    name="imp_with_lrr_mask", width=0.5)
 
 
+def test_each_run_resolves_its_own_defaults_from_the_base(tmp_path):
+    """A base of given flags (gmp, 2 rounds): a variant with 4 rounds ends at 0.8^4, an LRR
+    variant takes no gmp setting, and a rewind point after the warm-up stays refused."""
+    jobs = sweep.plan({"method": "gmp", "rounds": 2}, {"gmp4": {"rounds": 4}, "lrr": {
+        "method": "lrr"}}, [0], [], str(tmp_path))
+    assert jobs[0].config["final_density"] == pytest.approx(0.8 ** 4)
+    assert jobs[1].config["final_density"] is None and jobs[1].config["method"] == "lrr"
+    with pytest.raises(ValueError, match="--late_rewind"):
+        sweep.plan({"rewind_epoch": 3}, {"a": {"method": "imp"}}, [0], [], str(tmp_path))
+
+
 @pytest.mark.parametrize("grid, message", [
     ({"a": {"mask_from": "@b"}}, "names no variant"),
     ({"a": {"mask_from": "@b"}, "b": {}}, "needs 'b' listed before it"),

@@ -56,7 +56,7 @@ def base_config(scale):
             raise ValueError(f"--{key} is set per run by reproduce (--out, --seeds, --scale); "
                              "leave it out")
     base = scale.base | given
-    Config.from_dict(base)
+    Config.from_dict(sweep.DEFAULTS | base)
     return base
 
 
@@ -68,8 +68,9 @@ def check_folder(out, settings, jobs):
         if old["scale"] != settings["scale"]:
             raise ValueError(f"--out={out} holds the {old['scale']} scale's runs, not "
                              f"{settings['scale']}'s; use another --out")
-        differing = config_changes.differences(Config.from_dict(old["base"]).to_dict(),
-                                               Config.from_dict(settings["base"]).to_dict())
+        differing = config_changes.differences(
+            *(Config.from_dict(sweep.DEFAULTS | b).to_dict() for b in (old["base"],
+                                                                   settings["base"])))
         if differing:
             raise ValueError(f"--out={out} holds runs of other settings "
                              f"({config_changes.describe(differing)}); use another --out")

@@ -116,7 +116,7 @@ def plan(base, variants, seeds, widths, out):
     here, before any run starts)."""
     jobs = []
     for workdir, overrides in expand(variants, seeds, widths, out):
-        config = Config.from_dict(base | overrides | {"workdir": workdir}).to_dict()
+        config = Config.from_dict(DEFAULTS | base | overrides | {"workdir": workdir}).to_dict()
         sources = tuple(config[k] for k in ("mask_from", "signs_from") if config[k])
         jobs.append(executors.Job(workdir, config, sources, os.path.relpath(workdir, out)))
     return jobs
@@ -215,7 +215,9 @@ def other_settings(job):
             "to run it again")
 
 
-DEFAULTS = Config().to_dict()  # for runs written before a key existed
+# Every field's default: what a grid's base leaves unset, and the value of a key that a run
+# written before the key existed lacks.
+DEFAULTS = Config().to_dict()
 
 
 def aggregate(out, workdirs):
