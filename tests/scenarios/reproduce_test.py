@@ -12,7 +12,8 @@ from conftest import ROOT
 from snapshots import snapshot
 
 REPRODUCE_PY = os.path.join(ROOT, "launch", "reproduce.py")
-CLAIMS = "lrr_beats_imp,lrr_flips_signs_early,single_neuron_theory"
+CLAIMS = "lrr_beats_imp,imp_keeps_its_rewind_signs,single_neuron_theory"
+SHORTER = ["--rounds=2", "--epochs=1"]  # config flags change every run of the scale
 
 
 def runs_of(out):
@@ -42,7 +43,7 @@ def test_bad_input_is_one_line(args, line, tmp_path):
 @pytest.mark.slow
 def test_smoke_scale_report_reuse_and_refusals(tmp_path):
     out = tmp_path / "claims"
-    first = reproduce("--scale=smoke", f"--claims={CLAIMS}", f"--out={out}")
+    first = reproduce("--scale=smoke", f"--claims={CLAIMS}", f"--out={out}", *SHORTER)
     assert first.returncode == 0, first.stderr[-3000:]
     md = (out / "report.md").read_text()
     for name in CLAIMS.split(","):
@@ -51,20 +52,20 @@ def test_smoke_scale_report_reuse_and_refusals(tmp_path):
     assert (out / "report.html").is_file()
     for variant in ("lrr", "imp"):
         for seed in (0, 1, 2):
-            metrics = out / variant / f"seed_{seed}" / "round_04" / "metrics.json"
-            assert json.loads(metrics.read_text())["density"] == pytest.approx(0.8 ** 4, abs=1e-3)
+            metrics = out / variant / f"seed_{seed}" / "round_02" / "metrics.json"
+            assert json.loads(metrics.read_text())["density"] == pytest.approx(0.64, abs=1e-3)
     assert json.loads((out / "reproduce.json").read_text())["scale"] == "smoke"
 
     before = runs_of(out)
-    again = reproduce("--scale=smoke", f"--claims={CLAIMS}", f"--out={out}")
+    again = reproduce("--scale=smoke", f"--claims={CLAIMS}", f"--out={out}", *SHORTER)
     assert again.returncode == 0 and "6 of 6 runs already complete" in again.stderr
     assert runs_of(out) == before
     assert (out / "report.md").read_text() == md  # same runs, same report
 
     written = snapshot(out)
     for args, line in ((["--scale=laptop"], "holds the smoke scale's runs, not laptop's"),
-                       (["--scale=smoke", "--epochs=3"], "holds runs of other settings "
-                                                         "(epochs: 2 -> 3)")):
+                       (["--scale=smoke", "--rounds=2"], "holds runs of other settings "
+                                                         "(epochs: 1 -> 2)")):
         refused = reproduce(*args, f"--claims={CLAIMS}", f"--out={out}")
         assert refused.returncode != 0 and line in refused.stderr.strip().splitlines()[-1]
         assert snapshot(out) == written
