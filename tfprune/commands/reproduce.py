@@ -2,7 +2,7 @@
 judges each claim by a paired statistic and a stated rule, and writes report.md and report.html.
 
     tfprune reproduce --scale=smoke                      # minutes: every claim runs
-    tfprune reproduce --scale=laptop                     # about 40 min on 2 CPU cores
+    tfprune reproduce --scale=laptop                     # about 32 min on 2 CPU cores
     tfprune reproduce --scale=gpu --data_dir=~/tfds --executor=ray --gpus_per_run=1
     tfprune reproduce --scale=laptop --claims=lrr_beats_imp,single_neuron_theory
 

@@ -28,7 +28,7 @@ SCALES = {scale.name: scale for scale in (
           dict(model="lenet300_100", dataset="mnist1d", download=False, rounds=4, epochs=2,
                warmup_epochs=0, rewind_epoch=0, perturb_every=1),
           neuron=dict(dim=10, seeds=40, lr=0.05, steps=2000)),
-    Scale("laptop", "about 40 min on 2 CPU cores (bench/RESULTS.md): the default convnet on "
+    Scale("laptop", "about 32 min on 2 CPU cores (bench/RESULTS.md): the default convnet on "
           "MNIST-1D, 8 rounds of 6 epochs to density 0.168",
           dict(model="convnet", dataset="mnist1d", download=False, rounds=8, epochs=6,
                warmup_epochs=1, rewind_epoch=1, perturb_every=2),
