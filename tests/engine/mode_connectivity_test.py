@@ -70,13 +70,17 @@ def test_batch_norm_is_recomputed_as_the_average_of_the_batches():
 
 @pytest.mark.slow
 def test_runs_of_another_model_are_refused_in_one_line(tmp_path):
-    for name, model in (("a", "lenet300_100"), ("b", "convnet")):
+    for name, values in (("a", {"model": "lenet300_100"}), ("b", {"model": "convnet"}),
+                         ("c", {"model": "lenet300_100", "keras": "3"})):
         (tmp_path / name / "round_00").mkdir(parents=True)
-        (tmp_path / name / "config.json").write_text(json.dumps({"model": model}))
+        (tmp_path / name / "config.json").write_text(json.dumps(values))
         (tmp_path / name / "round_00" / "metrics.json").write_text("{}")
     with pytest.raises(ValueError, match=r"^--other=.*/b was run with --model='convnet', --run "
                                          r"has --model='lenet300_100': linear mode"):
         connectivity.measure_run(str(tmp_path / "a"), other_arg=str(tmp_path / "b"))
+    with pytest.raises(ValueError, match=r"^--other=.*/c was run with --keras='3', --run has "
+                                         r"--keras='2'"):  # weights named otherwise
+        connectivity.measure_run(str(tmp_path / "a"), other_arg=str(tmp_path / "c"))
     result = subprocess.run([sys.executable, os.path.join(ROOT, "launch", "lmc.py"),
                              f"--run={tmp_path / 'a'}", "--pairs=sideways"],
                             capture_output=True, text=True, timeout=120)

@@ -16,6 +16,15 @@ from tfprune.training import starts
 MATCHING_KEYS = ("model", "width", "dataset", "ignore_layers", "structure")
 
 
+def model_mismatch(ours, theirs, keys=MATCHING_KEYS):
+    """The first (key, our value, their value) of `keys` in which two configurations (dicts)
+    build different models, or None (a list and a tuple of the same names are equal)."""
+    for key in keys:
+        if list(np.atleast_1d(theirs.get(key) or [])) != list(np.atleast_1d(ours.get(key) or [])):
+            return key, ours.get(key), theirs.get(key)
+    return None
+
+
 def check_source(config, flag, path, kernels):
     """Returns the run directory `path` given by `--flag` if this run can use it, else raises.
 
@@ -26,12 +35,11 @@ def check_source(config, flag, path, kernels):
     if not source.is_run():
         raise ValueError(f"--{flag}={path} is not a run directory (no config.json)")
     theirs = type(config)().to_dict() | source.read_config()  # defaults: keys added since
-    config_values = config.to_dict()
-    for key in MATCHING_KEYS:
-        ours = config_values[key]
-        if list(np.atleast_1d(theirs.get(key) or [])) != list(np.atleast_1d(ours or [])):
-            raise ValueError(f"--{flag}={path} was run with --{key}={theirs.get(key)!r}, "
-                             f"this run has --{key}={ours!r}")
+    differing = model_mismatch(config.to_dict(), theirs)
+    if differing:
+        key, ours, other = differing
+        raise ValueError(f"--{flag}={path} was run with --{key}={other!r}, "
+                         f"this run has --{key}={ours!r}")
     completed = len(source.completed_rounds()) - 1
     if completed < config.rounds:
         raise ValueError(f"--{flag}={path} has {max(completed, 0)} completed pruned rounds; "

@@ -45,12 +45,15 @@ def read_run(path):
 
 
 def check_same_model(config, other_config, flag, path):
-    """A one-line error unless `other_config` (of `--flag=path`) has this run's model."""
-    for key in experiments.MATCHING_KEYS:
-        if getattr(config, key) != getattr(other_config, key):
-            raise ValueError(f"--{flag}={path} was run with --{key}={getattr(other_config, key)!r}, "
-                             f"--run has --{key}={getattr(config, key)!r}: linear mode "
-                             "connectivity compares networks of one model")
+    """A one-line error unless `other_config` (of `--flag=path`) has this run's model, built by
+    the same Keras (their weights are interpolated name by name)."""
+    differing = experiments.model_mismatch(config.to_dict(), other_config.to_dict(),
+                                           experiments.MATCHING_KEYS + ("keras",))
+    if differing:
+        key, ours, theirs = differing
+        raise ValueError(f"--{flag}={path} was run with --{key}={theirs!r}, --run has "
+                         f"--{key}={ours!r}: linear mode connectivity compares networks of one "
+                         "model")
 
 
 class Path:
@@ -183,7 +186,7 @@ def measure_run(path_arg, rounds=None, kinds=("consecutive", "rewind", "other"),
     path = Path(config, bn_batches)
     out_dir = os.path.join(run.root, LMC)
     results = _read(out_dir)
-    writer = tf.summary.create_file_writer(out_dir)
+    writer = None  # opened once a pair is measured: a failure before leaves no lmc/ folder
     for kind, r, first, second in pairs(config, run, rounds, kinds, other):
         ends = [train_copy(config, run, path, r, e[1]) if isinstance(e, tuple)
                 else path.state_of(e) for e in (first, second)]
@@ -193,12 +196,14 @@ def measure_run(path_arg, rounds=None, kinds=("consecutive", "rewind", "other"),
         results = [x for x in results if (x["kind"], x["round"], x["other"])
                    != (kind, r, measured["other"])] + [measured]
         files.write_json(os.path.join(out_dir, LMC_JSON), {"pairs": results})
+        writer = writer or tf.summary.create_file_writer(out_dir)
         with writer.as_default(step=r):
             tf.summary.scalar(f"lmc/{kind}_barrier", measured["barrier"])
         writer.flush()
         logging.info("round %d %s: error barrier %.4f (ends %.4f, %.4f)", r, kind,
                      measured["barrier"], measured["test_error"][0], measured["test_error"][-1])
-    writer.close()
+    if writer:
+        writer.close()
     return results
 
 
