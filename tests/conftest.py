@@ -45,3 +45,11 @@ def tiny_runs(tmp_path_factory):
         loop.run(Config(**tiny_config(method=method, workdir=str(root / method),
                                             **TINY_RUNS)))
     return root
+
+
+def pytest_collection_modifyitems(config, items):
+    """The files that hold slow tests first, each file's tests kept together and in order:
+    with pytest-xdist's --dist=loadfile the long files start early and the quick ones fill the
+    end, so that no worker is left waiting on one long file at the end of the suite."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)

@@ -133,7 +133,7 @@ def test_latency_is_recorded_for_keras_and_each_litert_format(exported):
         for resolver, by_batch in artifact["latency_ms"].items():
             for batch, ms in by_batch.items():
                 assert artifact["speedup_vs_dense"][resolver][batch] == pytest.approx(
-                    dense[resolver][batch] / ms, rel=1e-2)
+                    dense[resolver][batch] / ms, rel=1e-2, abs=5e-4)  # stored to 3 decimals
     assert set(record["keras_speedup_vs_dense"]) == {"1", "32"}
 
 

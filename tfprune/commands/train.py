@@ -16,7 +16,7 @@ logs.quiet_native_logs()  # before TensorFlow loads
 from absl import flags, logging  # noqa: E402
 
 from tfprune.core.rundir import RunDir  # noqa: E402
-from tfprune.engine import config_flags, loop  # noqa: E402
+from tfprune.engine import config_flags  # noqa: E402
 
 config_flags.define_flags()
 flags.adopt_module_key_flags(config_flags)
@@ -35,6 +35,7 @@ def main(argv):
             logging.info("--overwrite: deleting the run in %s", config.workdir)
             shutil.rmtree(config.workdir)
         logging.info("config: %s", config_flags.summary(config))
+        from tfprune.engine import loop  # TensorFlow loads here: bad flags fail before it
         loop.run(config)
 
 
