@@ -57,7 +57,6 @@ STAGES = [
     ("saved_mask:round_01", 0, (1, 1)),          # no epoch checkpoints: from the round's start
     ("epoch_checkpoint:round_01:2", 1, (1, 2)),  # mid pruned round (IMP resumes at 1 + 1)
     ("saved_checkpoint:round_01", 1, (1, 3)),    # a round's files but metrics.json written
-    ("round_started:round_02", 1, (2, 1)),       # right after the round's start was saved
     ("epoch_checkpoint:round_02:3", 1, (2, 3)),  # after the last epoch, before its files
 ]
 

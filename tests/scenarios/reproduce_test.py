@@ -14,7 +14,7 @@ from snapshots import snapshot
 REPRODUCE_PY = os.path.join(ROOT, "launch", "reproduce.py")
 CLAIMS = "lrr_beats_imp,imp_keeps_its_rewind_signs,single_neuron_theory"
 # config flags change every run of the scale; 2 seeds, the fewest that give an interval
-SHORTER = ["--rounds=2", "--epochs=1", "--seeds=0,1"]
+SHORTER = ["--rounds=1", "--epochs=1", "--seeds=0,1"]
 
 
 def runs_of(out):
@@ -53,8 +53,8 @@ def test_smoke_scale_report_reuse_and_refusals(tmp_path):
     assert (out / "report.html").is_file()
     for variant in ("lrr", "imp"):
         for seed in (0, 1):
-            metrics = out / variant / f"seed_{seed}" / "round_02" / "metrics.json"
-            assert json.loads(metrics.read_text())["density"] == pytest.approx(0.64, abs=1e-3)
+            metrics = out / variant / f"seed_{seed}" / "round_01" / "metrics.json"
+            assert json.loads(metrics.read_text())["density"] == pytest.approx(0.8, abs=1e-3)
     assert json.loads((out / "reproduce.json").read_text())["scale"] == "smoke"
 
     before = runs_of(out)
@@ -65,7 +65,7 @@ def test_smoke_scale_report_reuse_and_refusals(tmp_path):
 
     written = snapshot(out)
     for args, line in ((["--scale=laptop"], "holds the smoke scale's runs, not laptop's"),
-                       (["--scale=smoke", "--rounds=2"], "holds runs of other settings "
+                       (["--scale=smoke", "--rounds=1"], "holds runs of other settings "
                                                          "(epochs: 1 -> 2)")):
         refused = reproduce(*args, f"--claims={CLAIMS}", f"--out={out}")
         assert refused.returncode != 0 and line in refused.stderr.strip().splitlines()[-1]
