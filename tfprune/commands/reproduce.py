@@ -121,12 +121,12 @@ def judge(chosen, scale, seeds, variants, out):
                 for v in claim.variants]
         try:
             differences = claims_lib.differences(claim, run_of, seeds)
-            stat = claims_lib.evaluate(claim, run_of, seeds)
         except ValueError as e:  # e.g. a variant that never pruned (no rounds in common)
             outcomes.append(claims_report.Outcome(claim, None, runs, None, str(e)))
             continue
         claims_report.draw_claim(claim, run_of, seeds, differences, os.path.join(out, figure))
-        outcomes.append(claims_report.Outcome(claim, stat, runs, figure))
+        outcomes.append(claims_report.Outcome(claim, claims_lib.judge(claim, differences), runs,
+                                              figure))
     return outcomes
 
 

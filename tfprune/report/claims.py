@@ -177,9 +177,14 @@ def differences(claim, run_of, seeds):
     return np.array([r[:width] for r in rows])
 
 
+def judge(claim, diffs):
+    """The claim's `stats.Paired` from its `differences`."""
+    return stats.paired(diffs, claim.kind, claim.margin)
+
+
 def evaluate(claim, run_of, seeds):
     """The claim's `stats.Paired` from its runs (`run_of`: as `differences`)."""
-    return stats.paired(differences(claim, run_of, seeds), claim.kind, claim.margin)
+    return judge(claim, differences(claim, run_of, seeds))
 
 
 def judge_theory(claim, results):
