@@ -75,10 +75,8 @@ def check_folder(out, settings, jobs):
             raise ValueError(f"--out={out} holds runs of other settings "
                              f"({config_changes.describe(differing)}); use another --out")
     for job in jobs:
-        run = RunDir(job.workdir)
-        if run.is_run():
-            differing = config_changes.differences(config_changes.original(run), job.config,
-                                                   sweep.DEFAULTS)
+        if RunDir(job.workdir).is_run():
+            differing = sweep.settings_differences(job)
             if differing:
                 raise ValueError(f"{job.workdir} holds a run of other settings "
                                  f"({config_changes.describe(differing)}); use another --out, "

@@ -202,12 +202,18 @@ def check_done(job):
     return executors.Outcome(job.workdir, "done")
 
 
+def settings_differences(job):
+    """{key: (the run's, the job's)} of the settings in which the run in `job.workdir` (as it
+    started: config_changes.json undone) differs from the job's, up to FREE keys."""
+    return config_changes.differences(config_changes.original(RunDir(job.workdir)), job.config,
+                                      DEFAULTS)
+
+
 def other_settings(job):
     """Why the complete run of `job` is not the sweep's, or None: it must have run the sweep's
     settings (up to FREE keys), or have run them until a divergence after which it was
     retrained with the changes that its config_changes.json records."""
-    differing = config_changes.differences(config_changes.original(RunDir(job.workdir)),
-                                           job.config, DEFAULTS)
+    differing = settings_differences(job)
     if not differing:
         return None
     return (f"{job.workdir} is complete but ran other settings "
